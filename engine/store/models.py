@@ -1,0 +1,258 @@
+"""The tables. Instance state is stored without its spec; task-list rows are a projection."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes on every backend (SQLite keeps no zone and would hand back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use engine.clock for times")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Deployment(Base):
+    __tablename__ = "deployment"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str | None] = mapped_column(String(200))
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    deployed_at: Mapped[datetime]
+    deployed_by: Mapped[str] = mapped_column(String(100))
+    # Order of deployment (unique, so two concurrent deployments cannot both take the same place).
+    sequence: Mapped[int] = mapped_column(Integer, unique=True)
+
+    files: Mapped[list[DeploymentFile]] = relationship(back_populates="deployment", order_by="DeploymentFile.filename")
+    definitions: Mapped[list[ProcessDefinition]] = relationship(back_populates="deployment")
+
+
+class DeploymentFile(Base):
+    __tablename__ = "deployment_file"
+    __table_args__ = (UniqueConstraint("deployment_id", "filename"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    deployment_id: Mapped[str] = mapped_column(ForeignKey("deployment.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(10))  # bpmn | dmn | form
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+    deployment: Mapped[Deployment] = relationship(back_populates="files")
+
+
+class ProcessDefinition(Base):
+    __tablename__ = "process_definition"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+
+    id: Mapped[str] = mapped_column(String(160), primary_key=True)  # "<key>:<version>:<deployment id>"
+    key: Mapped[str] = mapped_column(String(100), index=True)
+    version: Mapped[int]
+    name: Mapped[str | None] = mapped_column(String(200))
+    deployment_id: Mapped[str] = mapped_column(ForeignKey("deployment.id", ondelete="CASCADE"), index=True)
+    resource: Mapped[str] = mapped_column(String(300))  # the BPMN file the process lives in
+    content_hash: Mapped[str] = mapped_column(String(64))  # of the process's own files, for "unchanged" checks
+    # Serialized spec and subprocess specs, stored once per version; instances refer to it.
+    spec: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+    deployment: Mapped[Deployment] = relationship(back_populates="definitions")
+
+
+class FormDefinition(Base):
+    __tablename__ = "form_definition"
+    __table_args__ = (UniqueConstraint("deployment_id", "form_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    deployment_id: Mapped[str] = mapped_column(ForeignKey("deployment.id", ondelete="CASCADE"))
+    form_id: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(300))
+    schema: Mapped[dict[str, Any]]
+
+
+class Case(Base):
+    """A child's (or sibling group's) case; the business key is the case reference."""
+
+    __tablename__ = "case_record"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    business_key: Mapped[str] = mapped_column(String(100), unique=True)
+    council: Mapped[str | None] = mapped_column(String(60), index=True)
+    address: Mapped[str | None] = mapped_column(Text)
+    locality: Mapped[str | None] = mapped_column(String(60))
+    created_at: Mapped[datetime]
+
+    people: Mapped[list[CasePerson]] = relationship(back_populates="case", order_by="CasePerson.id")
+
+
+class CasePerson(Base):
+    __tablename__ = "case_person"
+    __table_args__ = (Index("ix_case_person_nhs", "nhs_number"), Index("ix_case_person_csn", "case_system_number"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))  # child | household
+    name: Mapped[str] = mapped_column(String(200))
+    date_of_birth: Mapped[str | None] = mapped_column(String(10))
+    nhs_number: Mapped[str | None] = mapped_column(String(12))
+    case_system_number: Mapped[str | None] = mapped_column(String(40))
+    relationship_to_child: Mapped[str | None] = mapped_column(String(60))
+
+    case: Mapped[Case] = relationship(back_populates="people")
+
+
+class ProcessInstance(Base):
+    __tablename__ = "process_instance"
+    __table_args__ = (Index("ix_instance_timer", "state", "next_timer_due"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    definition_id: Mapped[str] = mapped_column(ForeignKey("process_definition.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), index=True)
+    business_key: Mapped[str] = mapped_column(String(100), index=True)
+    state: Mapped[str] = mapped_column(String(20))  # running | completed | cancelled
+    version: Mapped[int] = mapped_column(Integer)  # optimistic lock
+    # Workflow attributes without tasks or spec; the tasks live in workflow_task.
+    header: Mapped[dict[str, Any]]
+    next_timer_due: Mapped[datetime | None]
+    started_at: Mapped[datetime]
+    started_by: Mapped[str] = mapped_column(String(100))
+    ended_at: Mapped[datetime | None]
+
+    definition: Mapped[ProcessDefinition] = relationship()
+    case: Mapped[Case] = relationship()
+
+
+class WorkflowTask(Base):
+    """One SpiffWorkflow task's serialized state; only changed tasks are rewritten on a step."""
+
+    __tablename__ = "workflow_task"
+
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    workflow_id: Mapped[str] = mapped_column(String(36))  # "" for the top workflow, else the subprocess id
+    body: Mapped[str] = mapped_column(Text)
+
+
+class HumanTask(Base):
+    """The task list's projection of user tasks, kept in step with the workflow in one transaction."""
+
+    __tablename__ = "human_task"
+    __table_args__ = (
+        Index("ix_human_task_open_due", "state", "due_at"),
+        Index("ix_human_task_assignee", "assignee", "state"),
+        Index("ix_human_task_instance", "instance_id", "state"),
+        Index("ix_human_task_business_key", "business_key", "state"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the SpiffWorkflow task id
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"))
+    business_key: Mapped[str] = mapped_column(String(100))
+    process_key: Mapped[str] = mapped_column(String(100))
+    element_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(300))
+    lane: Mapped[str | None] = mapped_column(String(100))
+    candidate_groups: Mapped[list[Any]]
+    form_ref: Mapped[str | None] = mapped_column(String(200))
+    properties: Mapped[dict[str, Any]]
+    state: Mapped[str] = mapped_column(String(20))  # open | completed | cancelled
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    due_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class TaskRole(Base):
+    """Which roles may act on a task (its lane and candidate groups), for indexed role queries."""
+
+    __tablename__ = "human_task_role"
+    __table_args__ = (Index("ix_task_role_role", "role", "task_id"),)
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
+class TaskDraft(Base):
+    __tablename__ = "task_draft"
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True)
+    data: Mapped[dict[str, Any]]
+    saved_by: Mapped[str] = mapped_column(String(100))
+    saved_at: Mapped[datetime]
+
+
+class MessageSubscription(Base):
+    """A message an instance is waiting for, so correlation finds it without loading workflows."""
+
+    __tablename__ = "message_subscription"
+    __table_args__ = (Index("ix_message_subscription_name", "message_name", "business_key"),)
+
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), primary_key=True)
+    message_name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    business_key: Mapped[str] = mapped_column(String(100))
+
+
+class Incident(Base):
+    __tablename__ = "incident"
+    __table_args__ = (Index("ix_incident_open", "resolved_at", "instance_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"))
+    element_id: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class AuditEvent(Base):
+    """Append-only (triggers refuse UPDATE and DELETE): who did what, when."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        Index("ix_audit_instance", "instance_id", "id"),
+        Index("ix_audit_business_key", "business_key", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(60))
+    business_key: Mapped[str | None] = mapped_column(String(100))
+    instance_id: Mapped[str | None] = mapped_column(String(36))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    details: Mapped[dict[str, Any]]
