@@ -1,0 +1,31 @@
+"""The runtime: the only way the state of a case changes (each call one transaction)."""
+from .errors import Conflict, Forbidden, InvalidInput, InvalidSubmission, NotFound, RuntimeRefusal, StaleVersion
+from .service import (
+    TaskView,
+    TimerRun,
+    assign,
+    cancel,
+    claim,
+    complete,
+    correlate,
+    draft,
+    fire_due_timers,
+    incidents,
+    instance_version,
+    record_incident,
+    retry_incident,
+    save_draft,
+    start,
+    task,
+    task_form,
+    tasks,
+    unclaim,
+)
+from .unit import Outcome
+
+__all__ = [
+    "Conflict", "Forbidden", "InvalidInput", "InvalidSubmission", "NotFound", "RuntimeRefusal", "StaleVersion",
+    "TaskView", "TimerRun", "Outcome", "assign", "cancel", "claim", "complete", "correlate", "draft",
+    "fire_due_timers", "incidents", "instance_version", "record_incident", "retry_incident", "save_draft",
+    "start", "task", "task_form", "tasks", "unclaim",
+]

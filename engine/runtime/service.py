@@ -1,0 +1,504 @@
+"""The runtime's service functions: the only way the state of a case changes.
+
+Each function is one transaction (see `Unit`). Views, the CLI and the worker call these and
+nothing below them.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterable, Mapping
+from uuid import UUID
+
+from sqlalchemy import func, select, update
+from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.util.task import TaskState
+
+from engine import clock, forms
+from engine.catalog import specs as catalog_specs
+from engine.store import models
+from engine.store.db import Database
+
+from . import cases, projection, repository
+from .errors import Conflict, Forbidden, InvalidInput, InvalidSubmission, NotFound, StaleVersion
+from .unit import Outcome, Unit, describe
+
+clock.install()
+
+
+@dataclass(frozen=True)
+class TaskView:
+    id: str
+    instance_id: str
+    business_key: str
+    process_key: str
+    element_id: str
+    name: str | None
+    lane: str | None
+    candidate_groups: list[str]
+    form_ref: str | None
+    properties: dict[str, Any]
+    state: str
+    assignee: str | None
+    created_at: datetime
+    due_at: datetime | None
+    completed_at: datetime | None
+    completed_by: str | None
+
+    @property
+    def roles(self) -> list[str]:
+        roles = [self.lane] if self.lane else []
+        return roles + [g for g in self.candidate_groups if g not in roles]
+
+    @classmethod
+    def of(cls, row: models.HumanTask) -> "TaskView":
+        return cls(**{f: getattr(row, f) for f in cls.__dataclass_fields__})
+
+
+def _json_object(value: Any, what: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise InvalidInput(f"{what} must be an object with string keys")
+    try:
+        return json.loads(json.dumps(dict(value)))
+    except (TypeError, ValueError) as error:
+        raise InvalidInput(f"{what} must be plain JSON data: {error}") from None
+
+
+def _roles_allow(row: models.HumanTask, roles: Iterable[str] | None) -> bool:
+    if roles is None:
+        return True
+    allowed = set(roles)
+    return (row.lane in allowed) or bool(allowed.intersection(row.candidate_groups or []))
+
+
+def _open_task(unit: Unit, task_id: str, roles: Iterable[str] | None) -> models.HumanTask:
+    row = unit.session.get(models.HumanTask, task_id)
+    if row is None or not _roles_allow(row, roles):
+        # Tasks outside a person's roles are reported as missing: their existence is case data too.
+        raise NotFound(f"no task {task_id}")
+    if row.state != "open":
+        raise Conflict(f"task '{row.name}' is already {row.state}")
+    return row
+
+
+# -- starting ----------------------------------------------------------------------------------
+
+def start(
+    db: Database,
+    process_key: str,
+    business_key: str,
+    variables: Mapping[str, Any] | None = None,
+    actor: str = "system",
+    *,
+    case: Mapping[str, Any] | None = None,
+    version: int | None = None,
+) -> Outcome:
+    """Start the newest (or given) version of a process for a case, creating the case if new."""
+    if not isinstance(business_key, str) or not business_key.strip() or len(business_key) > 100:
+        raise InvalidInput("a business key (the case reference) of 1 to 100 characters is required")
+    business_key = business_key.strip()
+    data = _json_object(variables, "variables")
+    with db.transaction() as session:
+        unit = Unit(session, db.url, actor)
+        query = select(models.ProcessDefinition).where(models.ProcessDefinition.key == process_key)
+        if version is not None:
+            query = query.where(models.ProcessDefinition.version == version)
+        definition = session.scalar(query.order_by(models.ProcessDefinition.version.desc()).limit(1))
+        if definition is None:
+            raise NotFound(f"no deployed process '{process_key}'" + (f" version {version}" if version else ""))
+        case_row = cases.find_or_create(session, business_key, case)
+        now = clock.now()
+        instance = models.ProcessInstance(
+            id=str(uuid.uuid4()), definition_id=definition.id, case_id=case_row.id, business_key=business_key,
+            state="running", version=1, header={}, next_timer_due=None, started_at=now, started_by=actor,
+        )
+        session.add(instance)
+
+        def fresh() -> repository.Loaded:
+            return repository.Loaded(instance, repository.new_workflow(session, definition), 1,
+                                     open_tasks=set(), subscriptions=set(), new=True)
+
+        def seed(workflow) -> None:
+            for task in workflow.get_tasks(state=TaskState.READY):
+                task.set_data(**data)
+
+        unit.audit("instance.started", business_key=business_key, instance_id=instance.id,
+                   process_key=process_key, definition_id=definition.id, variables=sorted(data))
+        outcome = unit.apply(fresh(), seed, fresh)
+        unit.flush_audit()
+    unit.done()
+    return outcome
+
+
+# -- reading the task list -----------------------------------------------------------------------
+
+def tasks(
+    db: Database,
+    *,
+    roles: Iterable[str] | None = None,
+    assignee: str | None = None,
+    business_key: str | None = None,
+    instance_id: str | None = None,
+    process_key: str | None = None,
+    state: str | None = "open",
+    due_before: datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[TaskView]:
+    """Human tasks from the projection table (never loads a workflow), soonest due first."""
+    query = select(models.HumanTask)
+    if roles is not None:
+        role_list = list(roles)
+        query = query.where(models.HumanTask.id.in_(
+            select(models.TaskRole.task_id).where(models.TaskRole.role.in_(role_list))
+        ))
+    if assignee is not None:
+        query = query.where(models.HumanTask.assignee == assignee)
+    if business_key is not None:
+        query = query.where(models.HumanTask.business_key == business_key)
+    if instance_id is not None:
+        query = query.where(models.HumanTask.instance_id == instance_id)
+    if process_key is not None:
+        query = query.where(models.HumanTask.process_key == process_key)
+    if state is not None:
+        query = query.where(models.HumanTask.state == state)
+    if due_before is not None:
+        query = query.where(models.HumanTask.due_at < due_before)
+    query = query.order_by(
+        models.HumanTask.due_at.is_(None), models.HumanTask.due_at, models.HumanTask.created_at, models.HumanTask.id
+    ).limit(limit).offset(offset)
+    with db.reader() as session:
+        return [TaskView.of(row) for row in session.scalars(query)]
+
+
+def task(db: Database, task_id: str) -> TaskView:
+    with db.reader() as session:
+        row = session.get(models.HumanTask, task_id)
+        if row is None:
+            raise NotFound(f"no task {task_id}")
+        return TaskView.of(row)
+
+
+def instance_version(db: Database, instance_id: str) -> int:
+    with db.reader() as session:
+        version = session.scalar(select(models.ProcessInstance.version).where(models.ProcessInstance.id == instance_id))
+        if version is None:
+            raise NotFound(f"no process instance {instance_id}")
+        return version
+
+
+def task_form(db: Database, task_id: str) -> forms.Form | None:
+    """The Camunda Form of a task, from the deployment its instance started on."""
+    with db.reader() as session:
+        return _form_of(session, session.get(models.HumanTask, task_id) or _missing(task_id))
+
+
+def _missing(task_id: str):
+    raise NotFound(f"no task {task_id}")
+
+
+def _form_of(session, row: models.HumanTask) -> forms.Form | None:
+    if not row.form_ref:
+        return None
+    deployment_id = session.scalar(
+        select(models.ProcessDefinition.deployment_id)
+        .join(models.ProcessInstance, models.ProcessInstance.definition_id == models.ProcessDefinition.id)
+        .where(models.ProcessInstance.id == row.instance_id)
+    )
+    form = catalog_specs.form_for(session, deployment_id, row.form_ref)
+    if form is None:
+        raise NotFound(f"form '{row.form_ref}' is not in the deployment of task {row.id}")
+    return form
+
+
+# -- assignment ----------------------------------------------------------------------------------
+
+def _reassign(db: Database, task_id: str, actor: str, roles, action: str, decide) -> TaskView:
+    """Change a task's assignee; `decide(row)` returns the new assignee or raises."""
+    with db.transaction() as session:
+        unit = Unit(session, db.url, actor)
+        row = _open_task(unit, task_id, roles)
+        previous, row.assignee = row.assignee, decide(row)
+        unit.audit(action, business_key=row.business_key, instance_id=row.instance_id, task_id=task_id,
+                   assignee=row.assignee, previous=previous)
+        unit.flush_audit()
+        return TaskView.of(row)
+
+
+def claim(db: Database, task_id: str, actor: str, *, roles: Iterable[str] | None = None) -> TaskView:
+    def decide(row):
+        if row.assignee and row.assignee != actor:
+            raise Conflict(f"task '{row.name}' is already claimed by {row.assignee}")
+        return actor
+
+    return _reassign(db, task_id, actor, roles, "task.claimed", decide)
+
+
+def unclaim(db: Database, task_id: str, actor: str, *, roles: Iterable[str] | None = None) -> TaskView:
+    return _reassign(db, task_id, actor, roles, "task.unclaimed", lambda row: None)
+
+
+def assign(db: Database, task_id: str, assignee: str | None, actor: str, *, roles: Iterable[str] | None = None) -> TaskView:
+    return _reassign(db, task_id, actor, roles, "task.assigned", lambda row: assignee)
+
+
+# -- drafts and completion ------------------------------------------------------------------------
+
+def save_draft(db: Database, task_id: str, data: Mapping[str, Any], actor: str, *, roles: Iterable[str] | None = None) -> None:
+    """Keep unfinished input on the server (not validated: a draft may be incomplete)."""
+    payload = _json_object(data, "draft")
+    with db.transaction() as session:
+        unit = Unit(session, db.url, actor)
+        row = _open_task(unit, task_id, roles)
+        draft = session.get(models.TaskDraft, task_id)
+        if draft is None:
+            session.add(models.TaskDraft(task_id=task_id, data=payload, saved_by=actor, saved_at=clock.now()))
+        else:
+            draft.data, draft.saved_by, draft.saved_at = payload, actor, clock.now()
+        unit.audit("task.draft_saved", business_key=row.business_key, instance_id=row.instance_id, task_id=task_id)
+        unit.flush_audit()
+
+
+def draft(db: Database, task_id: str) -> dict[str, Any] | None:
+    with db.reader() as session:
+        row = session.get(models.TaskDraft, task_id)
+        return dict(row.data) if row else None
+
+
+def _ready_task(workflow, task_id: str, row: models.HumanTask):
+    task = workflow.get_task_from_id(UUID(task_id))
+    if task is None or not task.has_state(TaskState.READY):
+        raise Conflict(f"task '{row.name}' is no longer waiting")
+    return task
+
+
+def complete(
+    db: Database,
+    task_id: str,
+    data: Mapping[str, Any] | None,
+    actor: str,
+    expected_version: int | None = None,
+    *,
+    roles: Iterable[str] | None = None,
+) -> Outcome:
+    """Validate the submission against the task's form, complete the task and run what follows."""
+    submitted = _json_object(data, "data")
+    with db.transaction() as session:
+        unit = Unit(session, db.url, actor)
+        row = _open_task(unit, task_id, roles)
+        if row.assignee and row.assignee != actor:
+            raise Conflict(f"task '{row.name}' is claimed by {row.assignee}")
+        instance = unit.lock_instance(row.instance_id)
+        if expected_version is not None and instance.version != expected_version:
+            raise StaleVersion(instance.id, expected_version, instance.version)
+        loaded = unit.touched_or_load(instance)
+        task = _ready_task(loaded.workflow, task_id, row)
+        form = _form_of(session, row)
+        if form is not None:
+            # Hide conditions may read process variables; they never fill a field.
+            result = forms.validate(form, submitted, variables=task.data)
+            if not result.ok:
+                repository.cache.put(db.url, loaded)  # untouched: keep it warm
+                raise InvalidSubmission(result.errors)
+            submitted = result.cleaned
+
+        def run_task(workflow) -> None:
+            ready = _ready_task(workflow, task_id, row)
+            ready.set_data(**submitted)
+            ready.run()
+
+        outcome = unit.apply(
+            loaded, run_task,
+            lambda: repository.load(session, db.url, instance, use_cache=False),
+            completed={task_id: actor},
+        )
+        unit.audit("task.completed", business_key=row.business_key, instance_id=row.instance_id, task_id=task_id,
+                   element_id=row.element_id, name=row.name, fields=sorted(submitted))
+        unit.flush_audit()
+    unit.done()
+    return outcome
+
+
+# -- timers, messages, incidents, cancellation ----------------------------------------------------
+
+@dataclass
+class TimerRun:
+    fired: int
+    incidents: int
+    instances: list[str]
+
+
+def fire_due_timers(db: Database, now: datetime | None = None, *, limit: int = 500, actor: str = "worker") -> TimerRun:
+    """Advance every running instance whose earliest timer is due, one transaction each."""
+    moment = now or clock.now()
+    with clock.using(clock.FixedClock(moment)):
+        with db.reader() as session:
+            due = list(session.scalars(
+                select(models.ProcessInstance.id)
+                .where(models.ProcessInstance.state == "running", models.ProcessInstance.next_timer_due < moment)
+                .order_by(models.ProcessInstance.next_timer_due).limit(limit)
+            ))
+        run = TimerRun(0, 0, [])
+        for instance_id in due:
+            try:
+                outcome = _fire_one(db, instance_id, moment, actor)
+            except Exception as error:  # noqa: BLE001 - a broken timer must not stop the others
+                record_incident(db, instance_id, None, f"timer could not fire: {describe(error)}", actor)
+                run.incidents += 1
+                continue
+            if outcome is not None:
+                run.fired += 1
+                run.instances.append(instance_id)
+                run.incidents += outcome.incident_id is not None
+        return run
+
+
+def _fire_one(db: Database, instance_id: str, moment: datetime, actor: str) -> Outcome | None:
+    with db.transaction() as session:
+        unit = Unit(session, db.url, actor)
+        query = select(models.ProcessInstance).where(models.ProcessInstance.id == instance_id)
+        if not db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        instance = session.scalar(query)
+        if instance is None or instance.state != "running" or instance.next_timer_due is None:
+            return None
+        due = instance.next_timer_due
+        if due >= moment:  # SpiffWorkflow fires a timer once its time has passed, not at it
+            return None
+        outcome = unit.apply(
+            unit.load(instance), lambda wf: wf.refresh_timers(),
+            lambda: repository.load(session, db.url, instance, use_cache=False),
+        )
+        unit.audit("timer.fired", business_key=instance.business_key, instance_id=instance.id, due=due.isoformat())
+        unit.flush_audit()
+    unit.done()
+    return outcome
+
+
+def correlate(
+    db: Database,
+    message_name: str,
+    *,
+    business_key: str | None = None,
+    correlation: Mapping[str, Any] | None = None,
+    payload: Mapping[str, Any] | None = None,
+    actor: str = "system",
+) -> Outcome:
+    """Deliver a message to the one instance waiting for it (by business key and/or variable values).
+
+    The payload lands in the catching task's data under the event's `camunda:resultVariable`, or
+    `<element id>_Response` when it has none (SpiffWorkflow's Camunda dialect).
+    """
+    body = _json_object(payload, "payload")
+    match = _json_object(correlation, "correlation")
+    with db.transaction() as session:
+        unit = Unit(session, db.url, actor)
+        query = select(models.MessageSubscription.instance_id).where(models.MessageSubscription.message_name == message_name)
+        if business_key is not None:
+            query = query.where(models.MessageSubscription.business_key == business_key)
+        candidates = list(session.scalars(query.limit(1000)))
+        if match:
+            candidates = [i for i in candidates if _matches(unit, i, message_name, match)]
+        where = f" for case {business_key}" if business_key else ""
+        if not candidates:
+            raise NotFound(f"no process is waiting for message '{message_name}'{where}")
+        if len(candidates) > 1:
+            raise Conflict(f"{len(candidates)} processes wait for message '{message_name}'{where}: "
+                           "give a business key or correlation values that pick one")
+        event = BpmnEvent(MessageEventDefinition(message_name), payload={"payload": body, "result_var": None})
+        outcome = unit.deliver(candidates[0], event)
+        unit.audit("message.correlated", business_key=business_key, instance_id=candidates[0], message=message_name,
+                   fields=sorted(body))
+        unit.flush_audit()
+    unit.done()
+    return outcome
+
+
+def _matches(unit: Unit, instance_id: str, message_name: str, match: dict) -> bool:
+    instance = unit.session.get(models.ProcessInstance, instance_id)
+    loaded = unit.touched_or_load(instance)
+    unit.touched.append(loaded)
+    for task in loaded.workflow.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if getattr(definition, "name", None) == message_name:
+            if all(task.data.get(k) == v for k, v in match.items()):
+                return True
+    return False
+
+
+def record_incident(db: Database, instance_id: str, element_id: str | None, error: str, actor: str) -> int:
+    """An incident that changed no workflow state (e.g. a timer whose own expression failed)."""
+    with db.transaction() as session:
+        unit = Unit(session, db.url, actor)
+        instance = unit.lock_instance(instance_id)
+        incident = models.Incident(instance_id=instance_id, element_id=element_id, error=error, created_at=clock.now(), attempts=1)
+        session.add(incident)
+        if instance is not None and instance.state == "running":
+            session.execute(update(models.ProcessInstance).where(models.ProcessInstance.id == instance_id)
+                            .values(state="incident", version=models.ProcessInstance.version + 1)
+                            .execution_options(synchronize_session=False))
+        session.flush()
+        unit.audit("incident.raised", business_key=instance.business_key if instance else None, instance_id=instance_id,
+                   incident_id=incident.id, element_id=element_id, error=error)
+        unit.flush_audit()
+        return incident.id
+
+
+def incidents(db: Database, *, instance_id: str | None = None, open_only: bool = True) -> list[models.Incident]:
+    with db.reader() as session:
+        query = select(models.Incident).order_by(models.Incident.id)
+        if instance_id is not None:
+            query = query.where(models.Incident.instance_id == instance_id)
+        if open_only:
+            query = query.where(models.Incident.resolved_at.is_(None))
+        return list(session.scalars(query))
+
+
+def retry_incident(db: Database, incident_id: int, actor: str) -> Outcome:
+    """Run the engine steps of an instance with an open incident again."""
+    with db.transaction() as session:
+        unit = Unit(session, db.url, actor)
+        incident = session.get(models.Incident, incident_id)
+        if incident is None:
+            raise NotFound(f"no incident {incident_id}")
+        if incident.resolved_at is not None:
+            raise Conflict(f"incident {incident_id} was already resolved by {incident.resolved_by}")
+        instance = unit.lock_instance(incident.instance_id)
+        # The retry is the engine steps themselves: nothing to do before them.
+        outcome = unit.apply(
+            unit.load(instance), lambda wf: wf.refresh_timers(),
+            lambda: repository.load(session, db.url, instance, use_cache=False),
+            retrying=incident,
+        )
+        if outcome.incident_id is None:
+            incident.resolved_at, incident.resolved_by = clock.now(), actor
+            unit.audit("incident.resolved", business_key=instance.business_key, instance_id=instance.id, incident_id=incident_id)
+        unit.flush_audit()
+    unit.done()
+    return outcome
+
+
+def cancel(db: Database, instance_id: str, actor: str, reason: str = "") -> Outcome:
+    with db.transaction() as session:
+        unit = Unit(session, db.url, actor)
+        instance = unit.lock_instance(instance_id)
+        if instance is None:
+            raise NotFound(f"no process instance {instance_id}")
+        if instance.state in ("completed", "cancelled"):
+            raise Conflict(f"process instance {instance_id} is already {instance.state}")
+        loaded = unit.load(instance)
+        loaded.workflow.cancel()
+        repository.save(session, loaded, state="cancelled", next_timer_due=None, ended_at=clock.now())
+        projection.sync_tasks(session, loaded)
+        projection.sync_subscriptions(session, loaded, set())
+        unit.touched.append(loaded)
+        unit.audit("instance.cancelled", business_key=instance.business_key, instance_id=instance_id, reason=reason)
+        unit.flush_audit()
+        outcome = Outcome(instance_id, loaded.version, "cancelled")
+    unit.done()
+    return outcome
