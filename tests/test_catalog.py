@@ -812,14 +812,63 @@ def test_refuses_a_business_rule_task_whose_decision_is_missing(db, deployed):
                    element_id="decide", contains=("no_such_decision",))
 
 
+def _assert_stored_strings_fit_their_columns(db) -> None:
+    """SQLite ignores VARCHAR lengths; PostgreSQL would have refused anything these find."""
+    too_long = []
+    with db.reader() as session:
+        for table in models.Base.metadata.sorted_tables:
+            limited = [c for c in table.columns if getattr(c.type, "length", None)]
+            for row in session.execute(select(*limited)) if limited else ():
+                for column, value in zip(limited, row):
+                    if isinstance(value, str) and len(value) > column.type.length:
+                        too_long.append(f"{table.name}.{column.name}: {len(value)} > {column.type.length}")
+    assert not too_long, too_long
+
+
 def test_a_long_process_id_is_refused_or_fits_the_columns(db, clock):
-    key = "p" + "x" * 89  # 90 characters: fits process_definition.key (100) but not .id (120)
+    key = "p" + "x" * 89  # 90 characters: fits process_definition.key (100), and must fit .id too
     try:
         result = deploy(db, [src("long.bpmn", one_task(key))])
     except DeploymentError:
         return
     id_length = models.ProcessDefinition.__table__.c.id.type.length
     assert all(len(definition_id) <= id_length for _key, _version, definition_id in result.definitions)
+
+
+def test_the_longest_allowed_process_id_deploys_and_starts(db, clock):
+    key = "k" * models.ProcessDefinition.__table__.c.key.type.length
+    result = deploy(db, [src("longest.bpmn", one_task(key))])
+    assert [d[:2] for d in result.definitions] == [(key, 1)]
+    _assert_stored_strings_fit_their_columns(db)
+    runtime.start(db, key, "CASE-1", {}, "tester")
+    assert [t.process_key for t in runtime.tasks(db, business_key="CASE-1")] == [key]
+
+
+def test_a_process_id_longer_than_the_key_column_is_refused(db, deployed):
+    key = "q" * (models.ProcessDefinition.__table__.c.key.type.length + 1)
+    text = one_task(key)
+    error = assert_refused(db, [src("too_long.bpmn", text)], filename="too_long.bpmn",
+                           line=line_of(text, "<bpmn:process "), contains=("longer than",))
+    assert error.element_id
+
+
+@pytest.mark.parametrize("what", ["process name", "file name", "form id"])
+def test_long_names_are_refused_or_fit_their_columns(db, clock, what):
+    if what == "process name":
+        files = [src("named.bpmn", one_task("named").replace('id="named"', 'id="named" name="' + "n" * 250 + '"'))]
+    elif what == "file name":
+        files = [src("deep/" * 60 + "intake.bpmn", one_task())]
+    else:
+        form_id = "f" * 250
+        files = [src("intake.bpmn", one_task(attrs=f'camunda:formRef="{form_id}"')), src("long.form", form(form_id))]
+    before = snapshot(db)
+    try:
+        deploy(db, files)
+    except DeploymentError as error:
+        assert error.filename
+        assert snapshot(db) == before
+        return
+    _assert_stored_strings_fit_their_columns(db)
 
 
 # ------------------------------------------------------------------------------------ collect

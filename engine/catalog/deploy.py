@@ -24,7 +24,11 @@ from .parser import FORM_REF, StepwiseParser
 
 KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".form": "form"}
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-MAX_KEY_LENGTH = 100  # process_definition.key
+# Column sizes (engine/store/models.py): refused here with the file named, not by the database.
+MAX_KEY_LENGTH = 100
+MAX_FILENAME_LENGTH = 300
+MAX_FORM_ID_LENGTH = 200
+MAX_NAME_LENGTH = 200
 
 
 class DeploymentError(Exception):
@@ -121,6 +125,9 @@ def parse(files: list[SourceFile]) -> tuple[dict, dict[str, forms.Form], dict[st
     if not any(f.kind for f in files):
         raise DeploymentError("nothing to deploy: no .bpmn, .dmn or .form files")
     files = [f for f in files if f.kind]
+    for file in files:
+        if len(file.filename) > MAX_FILENAME_LENGTH:
+            raise DeploymentError(f"file name is longer than {MAX_FILENAME_LENGTH} characters", filename=file.filename)
     names = [f.filename for f in files]
     if len(set(names)) != len(names):
         raise DeploymentError(f"the same file name twice: {sorted({n for n in names if names.count(n) > 1})}")
@@ -133,6 +140,9 @@ def parse(files: list[SourceFile]) -> tuple[dict, dict[str, forms.Form], dict[st
                 form = forms.parse_form(file.content, file.filename)
             except forms.FormError as error:
                 raise DeploymentError(str(error), filename=file.filename) from None
+            if len(form.id) > MAX_FORM_ID_LENGTH:
+                raise DeploymentError(f"form id '{form.id[:60]}...' is longer than {MAX_FORM_ID_LENGTH} characters",
+                                      filename=file.filename)
             if form.id in parsed_forms:
                 raise DeploymentError(f"form id '{form.id}' also in {form_files[form.id].filename}", filename=file.filename)
             parsed_forms[form.id] = form
@@ -172,7 +182,7 @@ def parse(files: list[SourceFile]) -> tuple[dict, dict[str, forms.Form], dict[st
             if len(process_id) > MAX_KEY_LENGTH:
                 node_file = parser.get_process_parser(process_id).filename
                 raise DeploymentError(f"process id is longer than {MAX_KEY_LENGTH} characters", filename=node_file,
-                                      line=_line_of(documents, node_file, process_id), element_id=process_id[:40] + "...")
+                                      line=_line_of(documents, node_file, process_id), element_id=process_id)
             spec = parser.get_spec(process_id)
             subprocess_specs = parser.get_subprocess_specs(process_id)
             for each in [spec, *subprocess_specs.values()]:
@@ -195,6 +205,12 @@ def parse(files: list[SourceFile]) -> tuple[dict, dict[str, forms.Form], dict[st
                         filename=where, line=_line_of(documents, where, task_spec.bpmn_id), element_id=task_spec.bpmn_id,
                     )
     return specs, parsed_forms, form_files
+
+
+def _display_name(description: str | None, process_id: str) -> str | None:
+    if not description or description == process_id:
+        return None
+    return description if len(description) <= MAX_NAME_LENGTH else description[: MAX_NAME_LENGTH - 1] + "…"
 
 
 def _forms_used(spec, subprocess_specs) -> set[str]:
@@ -253,7 +269,7 @@ def deploy(db: Database, files: list[SourceFile], *, name: str = "stepwise", act
             version = (latest.version if latest else 0) + 1
             definition = models.ProcessDefinition(
                 id=f"{process_id}:{version}:{deployment.id}", key=process_id, version=version,
-                name=spec.description if spec.description != process_id else None,
+                name=_display_name(spec.description, process_id),
                 deployment_id=deployment.id, resource=filename or "", content_hash=process_hash, spec=stored, created_at=now,
             )
             session.add(definition)

@@ -27,7 +27,8 @@ class Expression:
 
 
 def _owner(node: etree._Element) -> etree._Element:
-    while node is not None and node.get("id") is None:
+    """The element a process owner can select in the modeller: an event, not its definition."""
+    while node is not None and (node.get("id") is None or etree.QName(node).localname.endswith("EventDefinition")):
         node = node.getparent()
     return node
 
