@@ -129,9 +129,14 @@ def cmd_worker(args) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     log.info("worker started, polling every %ss", args.interval)
+    fired = incidents = 0
+    last_health = time.monotonic()
     while not stopping:
         run = runtime.fire_due_timers(db)
-        log.info("worker alive: fired %d timer(s), %d incident(s)", run.fired, run.incidents)
+        fired, incidents = fired + run.fired, incidents + run.incidents
+        if run.fired or run.incidents or time.monotonic() - last_health >= 60:
+            log.info("worker alive: %d timer(s) fired, %d incident(s) since start", fired, incidents)
+            last_health = time.monotonic()
         deadline = time.monotonic() + args.interval
         while not stopping and time.monotonic() < deadline:
             time.sleep(0.2)

@@ -13,34 +13,75 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from engine import expressions, serializer
 from engine.catalog import load_spec
 from engine.store import models
+from engine.store.fast import Prepared
 
 from .errors import StaleVersion
+
+_TASKS = models.WorkflowTask.__table__
+_INSTANCES = models.ProcessInstance.__table__
+# Built once: the per-step statements then skip SQLAlchemy's statement construction and
+# cache-key work, which costs more than the SQL itself.
+_SELECT_TASKS = select(_TASKS.c.id, _TASKS.c.workflow_id, _TASKS.c.body).where(_TASKS.c.instance_id == bindparam("b_instance"))
+_SELECT_HEADER = select(_INSTANCES.c.header).where(_INSTANCES.c.id == bindparam("b_id"))
+_INSERT_TASK = Prepared(_TASKS.insert())
+_UPDATE_TASK = Prepared(_TASKS.update().where(_TASKS.c.instance_id == bindparam("b_instance"), _TASKS.c.id == bindparam("b_id")).values(
+    body=bindparam("body")))
+_DELETE_TASKS = _TASKS.delete().where(
+    _TASKS.c.instance_id == bindparam("b_instance"), _TASKS.c.id.in_(bindparam("b_ids", expanding=True)))
+_INSERT_INSTANCE = Prepared(_INSTANCES.insert())
+_UPDATE_INSTANCE = Prepared(_INSTANCES.update().where(
+    _INSTANCES.c.id == bindparam("b_id"), _INSTANCES.c.version == bindparam("b_version")
+).values(
+    version=bindparam("version"), header=bindparam("header"), state=bindparam("state"),
+    next_timer_due=bindparam("next_timer_due"), ended_at=bindparam("ended_at"),
+))
+_SELECT_VERSION = select(_INSTANCES.c.version).where(_INSTANCES.c.id == bindparam("b_id"))
 
 _LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
 _SCRIPT_ENGINE = expressions.script_engine()
 
 
 @dataclass
+class InstanceRef:
+    """The columns of a process instance the runtime works with (read with Core, not the ORM:
+    this is the per-step path, and an ORM identity map buys nothing here)."""
+
+    id: str
+    definition_id: str
+    business_key: str
+    version: int
+    state: str
+    header: dict | None = None  # read only when the workflow is not in the cache
+
+    @classmethod
+    def of(cls, row) -> "InstanceRef":
+        return cls(row.id, row.definition_id, row.business_key, row.version, row.state,
+                   getattr(row, "header", None))
+
+
+@dataclass
 class Loaded:
-    instance: models.ProcessInstance
+    instance: InstanceRef
     workflow: BpmnWorkflow
     version: int
     fingerprints: dict[str, tuple] = field(default_factory=dict)
     open_tasks: set[str] | None = None
     subscriptions: set[str] | None = None
     new: bool = False
+    # For a new instance: the columns only its first save writes (case_id, started_at, started_by).
+    new_columns: dict = field(default_factory=dict)
 
 
 def _fingerprint(task) -> tuple:
+    # Keep in step with the inlined copy in save().
     return (task._state, task.last_state_change, tuple(task._children), len(task.data), task.triggered, len(task.internal_data))
 
 
@@ -77,22 +118,21 @@ class _Cache:
 cache = _Cache()
 
 
-def new_workflow(session: Session, definition: models.ProcessDefinition) -> BpmnWorkflow:
-    spec, subprocess_specs = load_spec(session, definition.id)
+def new_workflow(conn: Connection, definition_id: str) -> BpmnWorkflow:
+    spec, subprocess_specs = load_spec(conn, definition_id)
     return BpmnWorkflow(spec, subprocess_specs, script_engine=_SCRIPT_ENGINE)
 
 
-def load(session: Session, db_key: str, instance: models.ProcessInstance, *, use_cache: bool = True) -> Loaded:
+def load(conn: Connection, db_key: str, instance: InstanceRef, *, use_cache: bool = True) -> Loaded:
     if use_cache:
         cached = cache.take(db_key, instance.id)
         if cached is not None and cached.version == instance.version:
             cached.instance = instance
             return cached
-    spec, subprocess_specs = load_spec(session, instance.definition_id)
-    rows = session.execute(
-        select(models.WorkflowTask.id, models.WorkflowTask.workflow_id, models.WorkflowTask.body)
-        .where(models.WorkflowTask.instance_id == instance.id)
-    ).all()
+    spec, subprocess_specs = load_spec(conn, instance.definition_id)
+    if instance.header is None:
+        instance.header = conn.execute(_SELECT_HEADER, {"b_id": instance.id}).scalar_one()
+    rows = conn.execute(_SELECT_TASKS, {"b_instance": instance.id}).all()
     workflow = serializer.restore(instance.header, [tuple(r) for r in rows], spec, subprocess_specs)
     workflow.script_engine = _SCRIPT_ENGINE
     loaded = Loaded(instance, workflow, instance.version)
@@ -100,50 +140,51 @@ def load(session: Session, db_key: str, instance: models.ProcessInstance, *, use
     return loaded
 
 
-def save(session: Session, loaded: Loaded, **columns) -> int:
-    """Write what changed and bump the version; raises StaleVersion if someone saved first."""
-    instance_id = loaded.instance.id
+def save(conn: Connection, loaded: Loaded, *, state: str, next_timer_due, ended_at) -> int:
+    """Write what changed and bump the version; raises StaleVersion if someone saved first.
+
+    A new instance (``loaded.new``) is inserted with ``loaded.new_columns``.
+    """
+    instance = loaded.instance
     inserts, updates, current = [], [], {}
+    previous_prints = loaded.fingerprints
+    body = serializer.task_body
     for owner, task_id, task in _all_tasks(loaded.workflow):
         key = str(task_id)
-        fingerprint = _fingerprint(task)
+        fingerprint = (task._state, task.last_state_change, tuple(task._children), len(task.data), task.triggered,
+                       len(task.internal_data))
         current[key] = fingerprint
-        previous = loaded.fingerprints.get(key)
+        previous = previous_prints.get(key)
         if previous is None:
-            inserts.append({"instance_id": instance_id, "id": key, "workflow_id": owner, "body": serializer.task_body(task)})
+            inserts.append({"instance_id": instance.id, "id": key, "workflow_id": owner, "body": body(task)})
         elif previous != fingerprint or task._state & _LIVE:
-            updates.append({"instance_id": instance_id, "id": key, "workflow_id": owner, "body": serializer.task_body(task)})
+            updates.append({"b_instance": instance.id, "b_id": key, "body": body(task)})
     removed = [key for key in loaded.fingerprints if key not in current]
-    values = {"header": serializer.header(loaded.workflow), **columns}
+    head = serializer.header(loaded.workflow)
     if loaded.new:
-        for name, value in values.items():
-            setattr(loaded.instance, name, value)
-        session.flush()
-    if removed:
-        session.execute(delete(models.WorkflowTask).where(
-            models.WorkflowTask.instance_id == instance_id, models.WorkflowTask.id.in_(removed)))
-    if inserts:
-        session.execute(insert(models.WorkflowTask), inserts)
-    if updates:
-        session.execute(update(models.WorkflowTask), updates)
-
-    if loaded.new:
-        loaded.new = False
+        _INSERT_INSTANCE.execute(conn, {
+            "id": instance.id, "definition_id": instance.definition_id, "business_key": instance.business_key,
+            "state": state, "version": loaded.version, "header": head, "next_timer_due": next_timer_due,
+            "ended_at": ended_at, **loaded.new_columns,
+        })
         new_version = loaded.version
+        loaded.new = False
     else:
         new_version = loaded.version + 1
-        result = session.execute(
-            update(models.ProcessInstance)
-            .where(models.ProcessInstance.id == instance_id, models.ProcessInstance.version == loaded.version)
-            .values(version=new_version, **values)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:
-            actual = session.scalar(select(models.ProcessInstance.version).where(models.ProcessInstance.id == instance_id))
-            raise StaleVersion(instance_id, loaded.version, actual if actual is not None else -1)
-        # The row is already written; keep the ORM object in step without a second UPDATE.
-        for name, value in {**values, "version": new_version}.items():
-            set_committed_value(loaded.instance, name, value)
+        changed = _UPDATE_INSTANCE.execute(conn, {
+            "b_id": instance.id, "b_version": loaded.version, "version": new_version, "header": head,
+            "state": state, "next_timer_due": next_timer_due, "ended_at": ended_at,
+        })
+        if changed != 1:
+            actual = conn.execute(_SELECT_VERSION, {"b_id": instance.id}).scalar()
+            raise StaleVersion(instance.id, loaded.version, actual if actual is not None else -1)
+    if removed:
+        conn.execute(_DELETE_TASKS, {"b_instance": instance.id, "b_ids": removed})
+    if inserts:
+        _INSERT_TASK.execute(conn, inserts)
+    if updates:
+        _UPDATE_TASK.execute(conn, updates)
+    instance.version, instance.state, instance.header = new_version, state, head
     loaded.version = new_version
     loaded.fingerprints = current
     return new_version

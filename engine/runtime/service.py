@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Iterable, Mapping
 from uuid import UUID
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, select
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
@@ -23,10 +23,19 @@ from engine.store import models
 from engine.store.db import Database
 
 from . import cases, projection, repository
-from .errors import Conflict, Forbidden, InvalidInput, InvalidSubmission, NotFound, StaleVersion
+from .errors import Conflict, InvalidInput, InvalidSubmission, NotFound, StaleVersion
+from .repository import InstanceRef
 from .unit import Outcome, Unit, describe
 
 clock.install()
+
+_HUMAN = models.HumanTask.__table__
+_ROLES = models.TaskRole.__table__
+_INSTANCES = models.ProcessInstance.__table__
+_DRAFTS = models.TaskDraft.__table__
+_INCIDENTS = models.Incident.__table__
+_SUBSCRIPTIONS = models.MessageSubscription.__table__
+_SELECT_TASK = select(_HUMAN).where(_HUMAN.c.id == bindparam("b_id"))
 
 
 @dataclass(frozen=True)
@@ -54,7 +63,7 @@ class TaskView:
         return roles + [g for g in self.candidate_groups if g not in roles]
 
     @classmethod
-    def of(cls, row: models.HumanTask) -> "TaskView":
+    def of(cls, row) -> "TaskView":
         return cls(**{f: getattr(row, f) for f in cls.__dataclass_fields__})
 
 
@@ -69,15 +78,15 @@ def _json_object(value: Any, what: str) -> dict[str, Any]:
         raise InvalidInput(f"{what} must be plain JSON data: {error}") from None
 
 
-def _roles_allow(row: models.HumanTask, roles: Iterable[str] | None) -> bool:
+def _roles_allow(row, roles: Iterable[str] | None) -> bool:
     if roles is None:
         return True
     allowed = set(roles)
     return (row.lane in allowed) or bool(allowed.intersection(row.candidate_groups or []))
 
 
-def _open_task(unit: Unit, task_id: str, roles: Iterable[str] | None) -> models.HumanTask:
-    row = unit.session.get(models.HumanTask, task_id)
+def _open_task(conn, task_id: str, roles: Iterable[str] | None):
+    row = conn.execute(_SELECT_TASK, {"b_id": task_id}).first()
     if row is None or not _roles_allow(row, roles):
         # Tasks outside a person's roles are reported as missing: their existence is case data too.
         raise NotFound(f"no task {task_id}")
@@ -104,7 +113,8 @@ def start(
     business_key = business_key.strip()
     data = _json_object(variables, "variables")
     with db.transaction() as session:
-        unit = Unit(session, db.url, actor)
+        conn = session.connection()
+        unit = Unit(conn, db.url, actor)
         query = select(models.ProcessDefinition).where(models.ProcessDefinition.key == process_key)
         if version is not None:
             query = query.where(models.ProcessDefinition.version == version)
@@ -112,16 +122,12 @@ def start(
         if definition is None:
             raise NotFound(f"no deployed process '{process_key}'" + (f" version {version}" if version else ""))
         case_row = cases.find_or_create(session, business_key, case)
-        now = clock.now()
-        instance = models.ProcessInstance(
-            id=str(uuid.uuid4()), definition_id=definition.id, case_id=case_row.id, business_key=business_key,
-            state="running", version=1, header={}, next_timer_due=None, started_at=now, started_by=actor,
-        )
-        session.add(instance)
+        instance = repository.InstanceRef(str(uuid.uuid4()), definition.id, business_key, 1, "running")
+        first_columns = {"case_id": case_row.id, "started_at": clock.now(), "started_by": actor}
 
         def fresh() -> repository.Loaded:
-            return repository.Loaded(instance, repository.new_workflow(session, definition), 1,
-                                     open_tasks=set(), subscriptions=set(), new=True)
+            return repository.Loaded(instance, repository.new_workflow(conn, definition.id), 1, open_tasks=set(),
+                                     subscriptions=set(), new=True, new_columns=first_columns)
 
         def seed(workflow) -> None:
             for task in workflow.get_tasks(state=TaskState.READY):
@@ -151,34 +157,32 @@ def tasks(
     offset: int = 0,
 ) -> list[TaskView]:
     """Human tasks from the projection table (never loads a workflow), soonest due first."""
-    query = select(models.HumanTask)
+    query = select(_HUMAN)
     if roles is not None:
-        role_list = list(roles)
-        query = query.where(models.HumanTask.id.in_(
-            select(models.TaskRole.task_id).where(models.TaskRole.role.in_(role_list))
-        ))
+        query = query.where(_HUMAN.c.id.in_(select(_ROLES.c.task_id).where(_ROLES.c.role.in_(list(roles)))))
     if assignee is not None:
-        query = query.where(models.HumanTask.assignee == assignee)
+        query = query.where(_HUMAN.c.assignee == assignee)
     if business_key is not None:
-        query = query.where(models.HumanTask.business_key == business_key)
+        query = query.where(_HUMAN.c.business_key == business_key)
     if instance_id is not None:
-        query = query.where(models.HumanTask.instance_id == instance_id)
+        query = query.where(_HUMAN.c.instance_id == instance_id)
     if process_key is not None:
-        query = query.where(models.HumanTask.process_key == process_key)
+        query = query.where(_HUMAN.c.process_key == process_key)
     if state is not None:
-        query = query.where(models.HumanTask.state == state)
+        query = query.where(_HUMAN.c.state == state)
     if due_before is not None:
-        query = query.where(models.HumanTask.due_at < due_before)
+        query = query.where(_HUMAN.c.due_at < due_before)
+    # The same order as the index ix_human_task_list_order, so a page is read, not sorted.
     query = query.order_by(
-        models.HumanTask.due_at.is_(None), models.HumanTask.due_at, models.HumanTask.created_at, models.HumanTask.id
+        _HUMAN.c.state, _HUMAN.c.due_at.is_(None), _HUMAN.c.due_at, _HUMAN.c.created_at, _HUMAN.c.id
     ).limit(limit).offset(offset)
     with db.reader() as session:
-        return [TaskView.of(row) for row in session.scalars(query)]
+        return [TaskView.of(row) for row in session.execute(query)]
 
 
 def task(db: Database, task_id: str) -> TaskView:
     with db.reader() as session:
-        row = session.get(models.HumanTask, task_id)
+        row = session.execute(_SELECT_TASK, {"b_id": task_id}).first()
         if row is None:
             raise NotFound(f"no task {task_id}")
         return TaskView.of(row)
@@ -186,7 +190,7 @@ def task(db: Database, task_id: str) -> TaskView:
 
 def instance_version(db: Database, instance_id: str) -> int:
     with db.reader() as session:
-        version = session.scalar(select(models.ProcessInstance.version).where(models.ProcessInstance.id == instance_id))
+        version = session.scalar(select(_INSTANCES.c.version).where(_INSTANCES.c.id == instance_id))
         if version is None:
             raise NotFound(f"no process instance {instance_id}")
         return version
@@ -195,22 +199,17 @@ def instance_version(db: Database, instance_id: str) -> int:
 def task_form(db: Database, task_id: str) -> forms.Form | None:
     """The Camunda Form of a task, from the deployment its instance started on."""
     with db.reader() as session:
-        return _form_of(session, session.get(models.HumanTask, task_id) or _missing(task_id))
+        row = session.execute(_SELECT_TASK, {"b_id": task_id}).first()
+        if row is None:
+            raise NotFound(f"no task {task_id}")
+        definition_id = session.scalar(select(_INSTANCES.c.definition_id).where(_INSTANCES.c.id == row.instance_id))
+        return _form_of(session, row, definition_id)
 
 
-def _missing(task_id: str):
-    raise NotFound(f"no task {task_id}")
-
-
-def _form_of(session, row: models.HumanTask) -> forms.Form | None:
+def _form_of(conn, row, definition_id: str) -> forms.Form | None:
     if not row.form_ref:
         return None
-    deployment_id = session.scalar(
-        select(models.ProcessDefinition.deployment_id)
-        .join(models.ProcessInstance, models.ProcessInstance.definition_id == models.ProcessDefinition.id)
-        .where(models.ProcessInstance.id == row.instance_id)
-    )
-    form = catalog_specs.form_for(session, deployment_id, row.form_ref)
+    form = catalog_specs.form_for(conn, catalog_specs.deployment_of(conn, definition_id), row.form_ref)
     if form is None:
         raise NotFound(f"form '{row.form_ref}' is not in the deployment of task {row.id}")
     return form
@@ -220,14 +219,15 @@ def _form_of(session, row: models.HumanTask) -> forms.Form | None:
 
 def _reassign(db: Database, task_id: str, actor: str, roles, action: str, decide) -> TaskView:
     """Change a task's assignee; `decide(row)` returns the new assignee or raises."""
-    with db.transaction() as session:
-        unit = Unit(session, db.url, actor)
-        row = _open_task(unit, task_id, roles)
-        previous, row.assignee = row.assignee, decide(row)
+    with db.connection() as conn:
+        unit = Unit(conn, db.url, actor)
+        row = _open_task(conn, task_id, roles)
+        assignee = decide(row)
+        conn.execute(_HUMAN.update().where(_HUMAN.c.id == task_id).values(assignee=assignee))
         unit.audit(action, business_key=row.business_key, instance_id=row.instance_id, task_id=task_id,
-                   assignee=row.assignee, previous=previous)
+                   assignee=assignee, previous=row.assignee)
         unit.flush_audit()
-        return TaskView.of(row)
+        return TaskView.of(conn.execute(_SELECT_TASK, {"b_id": task_id}).first())
 
 
 def claim(db: Database, task_id: str, actor: str, *, roles: Iterable[str] | None = None) -> TaskView:
@@ -252,25 +252,23 @@ def assign(db: Database, task_id: str, assignee: str | None, actor: str, *, role
 def save_draft(db: Database, task_id: str, data: Mapping[str, Any], actor: str, *, roles: Iterable[str] | None = None) -> None:
     """Keep unfinished input on the server (not validated: a draft may be incomplete)."""
     payload = _json_object(data, "draft")
-    with db.transaction() as session:
-        unit = Unit(session, db.url, actor)
-        row = _open_task(unit, task_id, roles)
-        draft = session.get(models.TaskDraft, task_id)
-        if draft is None:
-            session.add(models.TaskDraft(task_id=task_id, data=payload, saved_by=actor, saved_at=clock.now()))
-        else:
-            draft.data, draft.saved_by, draft.saved_at = payload, actor, clock.now()
+    with db.connection() as conn:
+        unit = Unit(conn, db.url, actor)
+        row = _open_task(conn, task_id, roles)
+        values = {"data": payload, "saved_by": actor, "saved_at": clock.now()}
+        if conn.execute(_DRAFTS.update().where(_DRAFTS.c.task_id == task_id).values(**values)).rowcount == 0:
+            conn.execute(_DRAFTS.insert().values(task_id=task_id, **values))
         unit.audit("task.draft_saved", business_key=row.business_key, instance_id=row.instance_id, task_id=task_id)
         unit.flush_audit()
 
 
 def draft(db: Database, task_id: str) -> dict[str, Any] | None:
     with db.reader() as session:
-        row = session.get(models.TaskDraft, task_id)
-        return dict(row.data) if row else None
+        data = session.scalar(select(_DRAFTS.c.data).where(_DRAFTS.c.task_id == task_id))
+        return dict(data) if data is not None else None
 
 
-def _ready_task(workflow, task_id: str, row: models.HumanTask):
+def _ready_task(workflow, task_id: str, row):
     task = workflow.get_task_from_id(UUID(task_id))
     if task is None or not task.has_state(TaskState.READY):
         raise Conflict(f"task '{row.name}' is no longer waiting")
@@ -288,9 +286,9 @@ def complete(
 ) -> Outcome:
     """Validate the submission against the task's form, complete the task and run what follows."""
     submitted = _json_object(data, "data")
-    with db.transaction() as session:
-        unit = Unit(session, db.url, actor)
-        row = _open_task(unit, task_id, roles)
+    with db.connection() as conn:
+        unit = Unit(conn, db.url, actor)
+        row = _open_task(conn, task_id, roles)
         if row.assignee and row.assignee != actor:
             raise Conflict(f"task '{row.name}' is claimed by {row.assignee}")
         instance = unit.lock_instance(row.instance_id)
@@ -298,7 +296,7 @@ def complete(
             raise StaleVersion(instance.id, expected_version, instance.version)
         loaded = unit.touched_or_load(instance)
         task = _ready_task(loaded.workflow, task_id, row)
-        form = _form_of(session, row)
+        form = _form_of(conn, row, instance.definition_id)
         if form is not None:
             # Hide conditions may read process variables; they never fill a field.
             result = forms.validate(form, submitted, variables=task.data)
@@ -312,11 +310,7 @@ def complete(
             ready.set_data(**submitted)
             ready.run()
 
-        outcome = unit.apply(
-            loaded, run_task,
-            lambda: repository.load(session, db.url, instance, use_cache=False),
-            completed={task_id: actor},
-        )
+        outcome = unit.apply(loaded, run_task, unit.reloader(instance), completed={task_id: actor})
         unit.audit("task.completed", business_key=row.business_key, instance_id=row.instance_id, task_id=task_id,
                    element_id=row.element_id, name=row.name, fields=sorted(submitted))
         unit.flush_audit()
@@ -339,9 +333,9 @@ def fire_due_timers(db: Database, now: datetime | None = None, *, limit: int = 5
     with clock.using(clock.FixedClock(moment)):
         with db.reader() as session:
             due = list(session.scalars(
-                select(models.ProcessInstance.id)
-                .where(models.ProcessInstance.state == "running", models.ProcessInstance.next_timer_due < moment)
-                .order_by(models.ProcessInstance.next_timer_due).limit(limit)
+                select(_INSTANCES.c.id)
+                .where(_INSTANCES.c.state == "running", _INSTANCES.c.next_timer_due < moment)
+                .order_by(_INSTANCES.c.next_timer_due).limit(limit)
             ))
         run = TimerRun(0, 0, [])
         for instance_id in due:
@@ -359,22 +353,19 @@ def fire_due_timers(db: Database, now: datetime | None = None, *, limit: int = 5
 
 
 def _fire_one(db: Database, instance_id: str, moment: datetime, actor: str) -> Outcome | None:
-    with db.transaction() as session:
-        unit = Unit(session, db.url, actor)
-        query = select(models.ProcessInstance).where(models.ProcessInstance.id == instance_id)
+    with db.connection() as conn:
+        unit = Unit(conn, db.url, actor)
+        query = select(_INSTANCES).where(_INSTANCES.c.id == instance_id)
         if not db.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
-        instance = session.scalar(query)
-        if instance is None or instance.state != "running" or instance.next_timer_due is None:
+            query = query.with_for_update(skip_locked=True)  # another worker has it: leave it to them
+        row = conn.execute(query).first()
+        # SpiffWorkflow fires a timer once its time has passed, not at it.
+        if row is None or row.state != "running" or row.next_timer_due is None or row.next_timer_due >= moment:
             return None
-        due = instance.next_timer_due
-        if due >= moment:  # SpiffWorkflow fires a timer once its time has passed, not at it
-            return None
-        outcome = unit.apply(
-            unit.load(instance), lambda wf: wf.refresh_timers(),
-            lambda: repository.load(session, db.url, instance, use_cache=False),
-        )
-        unit.audit("timer.fired", business_key=instance.business_key, instance_id=instance.id, due=due.isoformat())
+        instance = InstanceRef.of(row)
+        outcome = unit.apply(unit.load(instance), lambda wf: wf.refresh_timers(), unit.reloader(instance), settle=True)
+        unit.audit("timer.fired", business_key=instance.business_key, instance_id=instance.id,
+                   due=row.next_timer_due.isoformat())
         unit.flush_audit()
     unit.done()
     return outcome
@@ -396,12 +387,12 @@ def correlate(
     """
     body = _json_object(payload, "payload")
     match = _json_object(correlation, "correlation")
-    with db.transaction() as session:
-        unit = Unit(session, db.url, actor)
-        query = select(models.MessageSubscription.instance_id).where(models.MessageSubscription.message_name == message_name)
+    with db.connection() as conn:
+        unit = Unit(conn, db.url, actor)
+        query = select(_SUBSCRIPTIONS.c.instance_id).where(_SUBSCRIPTIONS.c.message_name == message_name)
         if business_key is not None:
-            query = query.where(models.MessageSubscription.business_key == business_key)
-        candidates = list(session.scalars(query.limit(1000)))
+            query = query.where(_SUBSCRIPTIONS.c.business_key == business_key)
+        candidates = list(conn.execute(query.limit(1000)).scalars())
         if match:
             candidates = [i for i in candidates if _matches(unit, i, message_name, match)]
         where = f" for case {business_key}" if business_key else ""
@@ -420,8 +411,7 @@ def correlate(
 
 
 def _matches(unit: Unit, instance_id: str, message_name: str, match: dict) -> bool:
-    instance = unit.session.get(models.ProcessInstance, instance_id)
-    loaded = unit.touched_or_load(instance)
+    loaded = unit.touched_or_load(unit.lock_instance(instance_id))
     unit.touched.append(loaded)
     for task in loaded.workflow.get_tasks(state=TaskState.WAITING):
         definition = getattr(task.task_spec, "event_definition", None)
@@ -433,20 +423,20 @@ def _matches(unit: Unit, instance_id: str, message_name: str, match: dict) -> bo
 
 def record_incident(db: Database, instance_id: str, element_id: str | None, error: str, actor: str) -> int:
     """An incident that changed no workflow state (e.g. a timer whose own expression failed)."""
-    with db.transaction() as session:
-        unit = Unit(session, db.url, actor)
+    with db.connection() as conn:
+        unit = Unit(conn, db.url, actor)
         instance = unit.lock_instance(instance_id)
-        incident = models.Incident(instance_id=instance_id, element_id=element_id, error=error, created_at=clock.now(), attempts=1)
-        session.add(incident)
+        incident_id = conn.execute(_INCIDENTS.insert().returning(_INCIDENTS.c.id), {
+            "instance_id": instance_id, "element_id": element_id, "error": error, "created_at": clock.now(), "attempts": 1,
+        }).scalar_one()
         if instance is not None and instance.state == "running":
-            session.execute(update(models.ProcessInstance).where(models.ProcessInstance.id == instance_id)
-                            .values(state="incident", version=models.ProcessInstance.version + 1)
-                            .execution_options(synchronize_session=False))
-        session.flush()
+            # Out of the timer queue until someone retries it; the version bump voids cached copies.
+            conn.execute(_INSTANCES.update().where(_INSTANCES.c.id == instance_id)
+                         .values(state="incident", version=_INSTANCES.c.version + 1))
         unit.audit("incident.raised", business_key=instance.business_key if instance else None, instance_id=instance_id,
-                   incident_id=incident.id, element_id=element_id, error=error)
+                   incident_id=incident_id, element_id=element_id, error=error)
         unit.flush_audit()
-        return incident.id
+        return incident_id
 
 
 def incidents(db: Database, *, instance_id: str | None = None, open_only: bool = True) -> list[models.Incident]:
@@ -461,31 +451,30 @@ def incidents(db: Database, *, instance_id: str | None = None, open_only: bool =
 
 def retry_incident(db: Database, incident_id: int, actor: str) -> Outcome:
     """Run the engine steps of an instance with an open incident again."""
-    with db.transaction() as session:
-        unit = Unit(session, db.url, actor)
-        incident = session.get(models.Incident, incident_id)
+    with db.connection() as conn:
+        unit = Unit(conn, db.url, actor)
+        incident = conn.execute(select(_INCIDENTS).where(_INCIDENTS.c.id == incident_id)).first()
         if incident is None:
             raise NotFound(f"no incident {incident_id}")
         if incident.resolved_at is not None:
             raise Conflict(f"incident {incident_id} was already resolved by {incident.resolved_by}")
         instance = unit.lock_instance(incident.instance_id)
         # The retry is the engine steps themselves: nothing to do before them.
-        outcome = unit.apply(
-            unit.load(instance), lambda wf: wf.refresh_timers(),
-            lambda: repository.load(session, db.url, instance, use_cache=False),
-            retrying=incident,
-        )
+        outcome = unit.apply(unit.load(instance), lambda wf: wf.refresh_timers(), unit.reloader(instance),
+                             retrying=incident_id, settle=True)
         if outcome.incident_id is None:
-            incident.resolved_at, incident.resolved_by = clock.now(), actor
-            unit.audit("incident.resolved", business_key=instance.business_key, instance_id=instance.id, incident_id=incident_id)
+            conn.execute(_INCIDENTS.update().where(_INCIDENTS.c.id == incident_id)
+                         .values(resolved_at=clock.now(), resolved_by=actor))
+            unit.audit("incident.resolved", business_key=instance.business_key, instance_id=instance.id,
+                       incident_id=incident_id)
         unit.flush_audit()
     unit.done()
     return outcome
 
 
 def cancel(db: Database, instance_id: str, actor: str, reason: str = "") -> Outcome:
-    with db.transaction() as session:
-        unit = Unit(session, db.url, actor)
+    with db.connection() as conn:
+        unit = Unit(conn, db.url, actor)
         instance = unit.lock_instance(instance_id)
         if instance is None:
             raise NotFound(f"no process instance {instance_id}")
@@ -493,9 +482,9 @@ def cancel(db: Database, instance_id: str, actor: str, reason: str = "") -> Outc
             raise Conflict(f"process instance {instance_id} is already {instance.state}")
         loaded = unit.load(instance)
         loaded.workflow.cancel()
-        repository.save(session, loaded, state="cancelled", next_timer_due=None, ended_at=clock.now())
-        projection.sync_tasks(session, loaded)
-        projection.sync_subscriptions(session, loaded, set())
+        repository.save(conn, loaded, state="cancelled", next_timer_due=None, ended_at=clock.now())
+        projection.sync_tasks(conn, loaded)
+        projection.sync_subscriptions(conn, loaded, set())
         unit.touched.append(loaded)
         unit.audit("instance.cancelled", business_key=instance.business_key, instance_id=instance_id, reason=reason)
         unit.flush_audit()

@@ -1,6 +1,6 @@
 """One transaction's work on workflows: advance, route messages, save, project, audit.
 
-Every service function opens a `Unit` inside `Database.transaction()`; whatever it changed is
+Every service function opens a `Unit` on the connection of one transaction; whatever it changed is
 committed together or not at all. Workflows it touched go back to the live cache only after the
 commit succeeded.
 """
@@ -11,16 +11,17 @@ import logging
 from dataclasses import dataclass, field
 from typing import Callable
 
-from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
 
 from engine import clock
 from engine.store import models
+from engine.store.fast import Prepared
 
 from . import projection, repository
-from .repository import Loaded
+from .repository import InstanceRef, Loaded
 
 log = logging.getLogger(__name__)
 
@@ -33,16 +34,36 @@ class Outcome:
     version: int
     state: str
     created_tasks: list[str] = field(default_factory=list)
+    # element id of each created task, in the same order (saves a task-list query for callers
+    # that only need to know what comes next)
+    created_elements: list[str] = field(default_factory=list)
     incident_id: int | None = None
 
 
-def run_engine(workflow) -> None:
-    """Run engine steps until only human tasks or waits remain (a timer firing may need two passes)."""
+def run_engine(workflow, *, settle: bool = False) -> None:
+    """Run engine steps until only human tasks or waits remain.
+
+    `settle`: a timer that fires inside `do_engine_steps` leaves its successors ready for one more
+    pass, so after refreshing timers keep going until nothing automatic is ready.
+    """
     workflow.do_engine_steps()
-    for _ in range(10):
-        if not any(not t.task_spec.manual for t in workflow.get_tasks(state=TaskState.READY)):
+    for _ in range(10 if settle else 0):
+        if not any(t._state == TaskState.READY and not t.task_spec.manual for t in _flat_tasks(workflow)):
             return
         workflow.do_engine_steps()
+
+
+def _flat_tasks(workflow):
+    # The tasks dicts, not the tree iterator: same tasks, a fraction of the cost on big models.
+    yield from workflow.tasks.values()
+    for sub in workflow.subprocesses.values():
+        yield from sub.tasks.values()
+
+
+def is_finished(workflow) -> bool:
+    """SpiffWorkflow's is_completed() walks the tree to the first unfinished task, which on a long
+    model is the whole tree; a flat look at the top workflow's tasks answers the same question."""
+    return workflow.completed or not any(t._state & TaskState.NOT_FINISHED_MASK for t in workflow.tasks.values())
 
 
 def _element_of(error: Exception) -> str | None:
@@ -75,9 +96,25 @@ def _aim_payload(workflow, event: BpmnEvent) -> None:
             return
 
 
+_AUDIT = models.AuditEvent.__table__
+_INCIDENTS = models.Incident.__table__
+_INSTANCES = models.ProcessInstance.__table__
+_SUBSCRIPTIONS = models.MessageSubscription.__table__
+_INSERT_AUDIT = Prepared(_AUDIT.insert())
+_INSERT_INCIDENT = _INCIDENTS.insert().returning(_INCIDENTS.c.id)
+_LOCK_INSTANCE = (
+    select(_INSTANCES.c.id, _INSTANCES.c.definition_id, _INSTANCES.c.business_key, _INSTANCES.c.version,
+           _INSTANCES.c.state)
+    .where(_INSTANCES.c.id == bindparam("b_id"))
+    .with_for_update()
+)
+
+
 class Unit:
-    def __init__(self, session: Session, db_key: str, actor: str):
-        self.session = session
+    """The work of one transaction on one database connection."""
+
+    def __init__(self, conn: Connection, db_key: str, actor: str):
+        self.conn = conn
         self.db_key = db_key
         self.actor = actor
         self.touched: list[Loaded] = []
@@ -92,7 +129,7 @@ class Unit:
 
     def flush_audit(self) -> None:
         if self._audit:
-            self.session.execute(insert(models.AuditEvent), self._audit)
+            _INSERT_AUDIT.execute(self.conn, self._audit)
             self._audit = []
 
     def done(self) -> None:
@@ -101,8 +138,16 @@ class Unit:
             repository.cache.put(self.db_key, loaded)
 
     # -- workflows -----------------------------------------------------------------------------
-    def load(self, instance: models.ProcessInstance) -> Loaded:
-        return repository.load(self.session, self.db_key, instance)
+    def lock_instance(self, instance_id: str) -> InstanceRef | None:
+        """The instance's row, locked until commit on PostgreSQL (SQLite locks the whole file)."""
+        row = self.conn.execute(_LOCK_INSTANCE, {"b_id": instance_id}).first()
+        return InstanceRef.of(row) if row is not None else None
+
+    def load(self, instance: InstanceRef) -> Loaded:
+        return repository.load(self.conn, self.db_key, instance)
+
+    def reloader(self, instance: InstanceRef) -> Callable[[], Loaded]:
+        return lambda: repository.load(self.conn, self.db_key, instance, use_cache=False)
 
     def apply(
         self,
@@ -112,27 +157,29 @@ class Unit:
         *,
         completed: dict[str, str] | None = None,
         hops: int = 0,
-        retrying: models.Incident | None = None,
+        retrying: int | None = None,
+        settle: bool = False,
     ) -> Outcome:
         """Do `action`, then the engine steps it unlocks.
 
         An error in an engine step (script, gateway, DMN, expression) rolls those steps back: the
         action's own effect is kept (a person's completed form is never lost), the failing
         element is recorded as an incident, and `retry_incident` runs the steps again.
+        `retrying` is the id of the incident being retried: a new failure counts on it.
         """
         action(loaded.workflow)
         incident = None
         try:
-            run_engine(loaded.workflow)
-            projection_due = projection.waiting(loaded)
+            run_engine(loaded.workflow, settle=settle)
+            waiting = projection.waiting(loaded)
         except Exception as error:  # noqa: BLE001 - any engine failure becomes an incident
             log.info("engine step failed on %s: %s", loaded.instance.id, error)
             incident = (describe(error), _element_of(error))
             loaded = reload()
             action(loaded.workflow)
-            projection_due = projection.waiting(loaded)
+            waiting = projection.waiting(loaded)
         events = [] if incident else loaded.workflow.get_events()
-        return self._save(loaded, projection_due, incident, events, completed=completed, hops=hops, retrying=retrying)
+        return self._save(loaded, waiting, incident, events, completed=completed, hops=hops, retrying=retrying)
 
     def _save(self, loaded: Loaded, waiting, incident, events, *, completed, hops, retrying) -> Outcome:
         instance = loaded.instance
@@ -140,18 +187,17 @@ class Unit:
         now = clock.now()
         if incident is not None:
             state = "incident"
-        elif loaded.workflow.is_completed():
+        elif is_finished(loaded.workflow):
             state = "completed"
         else:
             state = "running"
-        columns = {
-            "state": state,
-            "next_timer_due": None if state == "completed" else timer_due,
-            "ended_at": now if state == "completed" else None,
-        }
-        version = repository.save(self.session, loaded, **columns)
-        created, gone = projection.sync_tasks(self.session, loaded, completed=completed)
-        projection.sync_subscriptions(self.session, loaded, set() if state == "completed" else messages)
+        version = repository.save(
+            self.conn, loaded, state=state,
+            next_timer_due=None if state == "completed" else timer_due,
+            ended_at=now if state == "completed" else None,
+        )
+        created, gone = projection.sync_tasks(self.conn, loaded, completed=completed)
+        projection.sync_subscriptions(self.conn, loaded, set() if state == "completed" else messages)
         self.touched.append(loaded)
         key = instance.business_key
         for row in created:
@@ -160,24 +206,30 @@ class Unit:
         for task_id in gone:
             if not completed or task_id not in completed:
                 self.audit("task.closed", business_key=key, instance_id=instance.id, task_id=task_id)
-        outcome = Outcome(instance.id, version, state, [row["id"] for row in created])
+        outcome = Outcome(instance.id, version, state, [r["id"] for r in created], [r["element_id"] for r in created])
         if incident is not None:
-            message, element_id = incident
-            if retrying is not None:
-                # A failed retry keeps one incident with its attempts counted.
-                row = retrying
-                row.attempts, row.error, row.element_id = row.attempts + 1, message, element_id
-            else:
-                row = models.Incident(instance_id=instance.id, element_id=element_id, error=message, created_at=now, attempts=1)
-                self.session.add(row)
-            self.session.flush()
-            outcome.incident_id = row.id
-            self.audit("incident.raised", business_key=key, instance_id=instance.id, incident_id=row.id,
-                       element_id=element_id, error=message)
+            outcome.incident_id = self._record_incident(instance, incident, retrying, now)
         if state == "completed":
             self.audit("instance.completed", business_key=key, instance_id=instance.id)
         self._route(loaded, events, hops)
         return outcome
+
+    def _record_incident(self, instance: InstanceRef, incident, retrying: int | None, now) -> int:
+        message, element_id = incident
+        if retrying is not None:
+            # A failed retry keeps one incident with its attempts counted.
+            self.conn.execute(
+                _INCIDENTS.update().where(_INCIDENTS.c.id == retrying)
+                .values(attempts=_INCIDENTS.c.attempts + 1, error=message, element_id=element_id)
+            )
+            incident_id = retrying
+        else:
+            incident_id = self.conn.execute(_INSERT_INCIDENT, {
+                "instance_id": instance.id, "element_id": element_id, "error": message, "created_at": now, "attempts": 1,
+            }).scalar_one()
+        self.audit("incident.raised", business_key=instance.business_key, instance_id=instance.id,
+                   incident_id=incident_id, element_id=element_id, error=message)
+        return incident_id
 
     # -- messages between instances ------------------------------------------------------------
     def _route(self, source: Loaded, events: list[BpmnEvent], hops: int) -> None:
@@ -192,38 +244,33 @@ class Unit:
                 continue
             if hops >= MAX_MESSAGE_HOPS:
                 raise RuntimeError(f"message '{name}' passed between instances more than {MAX_MESSAGE_HOPS} times")
-            target_id = self.session.scalar(
-                select(models.MessageSubscription.instance_id)
-                .join(models.ProcessInstance, models.ProcessInstance.id == models.MessageSubscription.instance_id)
+            target_id = self.conn.execute(
+                select(_SUBSCRIPTIONS.c.instance_id)
+                .join(_INSTANCES, _INSTANCES.c.id == _SUBSCRIPTIONS.c.instance_id)
                 .where(
-                    models.MessageSubscription.message_name == name,
-                    models.MessageSubscription.business_key == source.instance.business_key,
-                    models.MessageSubscription.instance_id != source.instance.id,
-                    models.ProcessInstance.state == "running",
+                    _SUBSCRIPTIONS.c.message_name == name,
+                    _SUBSCRIPTIONS.c.business_key == source.instance.business_key,
+                    _SUBSCRIPTIONS.c.instance_id != source.instance.id,
+                    _INSTANCES.c.state == "running",
                 )
-                .order_by(models.ProcessInstance.started_at).limit(1)
-            )
+                .order_by(_INSTANCES.c.started_at).limit(1)
+            ).scalar()
             if target_id is None:
                 self.audit("message.unrouted", business_key=source.instance.business_key,
                            instance_id=source.instance.id, message=name)
                 continue
             self.deliver(target_id, event, hops=hops + 1)
 
-    def lock_instance(self, instance_id: str) -> models.ProcessInstance | None:
-        return self.session.get(models.ProcessInstance, instance_id, with_for_update=True)
-
     def deliver(self, instance_id: str, event: BpmnEvent, *, hops: int = 0) -> Outcome:
         instance = self.lock_instance(instance_id)
         loaded = self.touched_or_load(instance)
         _aim_payload(loaded.workflow, event)
-        outcome = self.apply(
-            loaded, lambda wf: wf.catch(event), lambda: repository.load(self.session, self.db_key, instance, use_cache=False), hops=hops
-        )
+        outcome = self.apply(loaded, lambda wf: wf.catch(event), self.reloader(loaded.instance), hops=hops)
         self.audit("message.delivered", business_key=instance.business_key, instance_id=instance.id,
                    message=getattr(event.event_definition, "name", None))
         return outcome
 
-    def touched_or_load(self, instance: models.ProcessInstance) -> Loaded:
+    def touched_or_load(self, instance: InstanceRef) -> Loaded:
         for index, loaded in enumerate(self.touched):
             if loaded.instance.id == instance.id:
                 return self.touched.pop(index)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_SQLITE_PATH = Path("var") / "stepwise.db"
@@ -38,10 +38,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(conn) -> None:
+def _sqlite_begin(conn) -> None:
     # A deferred transaction that reads then writes can fail with "database is locked" without
-    # waiting; taking the write lock up front makes concurrent writers queue on busy_timeout.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # waiting; writers take the lock up front so they queue on busy_timeout. Readers must not take
+    # it, or every task-list page would hold up every completion.
+    if conn.get_execution_options().get("stepwise_read_only"):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -58,8 +62,9 @@ class Database:
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
-            event.listen(self.engine, "begin", _sqlite_begin_immediate)
+            event.listen(self.engine, "begin", _sqlite_begin)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._readers = sessionmaker(self.engine.execution_options(stepwise_read_only=True), expire_on_commit=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -77,8 +82,15 @@ class Database:
                 yield session
 
     @contextlib.contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """One unit of work at the Core level (no ORM session): the runtime's per-step path."""
+        with self.engine.begin() as connection:
+            yield connection
+
+    @contextlib.contextmanager
     def reader(self) -> Iterator[Session]:
-        with self._sessions() as session:
+        """A session for reading only (on SQLite it does not take the write lock)."""
+        with self._readers() as session:
             yield session
 
     def migrate(self) -> None:

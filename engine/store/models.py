@@ -17,6 +17,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -171,7 +172,9 @@ class HumanTask(Base):
 
     __tablename__ = "human_task"
     __table_args__ = (
-        Index("ix_human_task_open_due", "state", "due_at"),
+        # The task list's order (soonest due first, undated last), so a page is read from the
+        # index and never sorted in full.
+        Index("ix_human_task_list_order", "state", text("(due_at IS NULL)"), "due_at", "created_at", "id"),
         Index("ix_human_task_assignee", "assignee", "state"),
         Index("ix_human_task_instance", "instance_id", "state"),
         Index("ix_human_task_business_key", "business_key", "state"),

@@ -162,7 +162,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_human_task_assignee', ['assignee', 'state'], unique=False)
         batch_op.create_index('ix_human_task_business_key', ['business_key', 'state'], unique=False)
         batch_op.create_index('ix_human_task_instance', ['instance_id', 'state'], unique=False)
-        batch_op.create_index('ix_human_task_open_due', ['state', 'due_at'], unique=False)
+        batch_op.create_index('ix_human_task_list_order', ['state', sa.text('(due_at IS NULL)'), 'due_at', 'created_at', 'id'], unique=False)
 
     op.create_table('incident',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -236,7 +236,7 @@ def downgrade() -> None:
 
     op.drop_table('incident')
     with op.batch_alter_table('human_task', schema=None) as batch_op:
-        batch_op.drop_index('ix_human_task_open_due')
+        batch_op.drop_index('ix_human_task_list_order')
         batch_op.drop_index('ix_human_task_instance')
         batch_op.drop_index('ix_human_task_business_key')
         batch_op.drop_index('ix_human_task_assignee')
