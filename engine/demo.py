@@ -33,6 +33,7 @@ def load(db: Database, processes: Path) -> str:
         if business_key in existing or not keys:
             continue
         council_keys = [k for k in keys if k.startswith(case["council"])] or keys
-        runtime.start(db, council_keys[0], business_key, {}, "demo", case=case)
+        step_downs = [k for k in council_keys if "step_down" in k] or council_keys
+        runtime.start(db, step_downs[0], business_key, {}, "demo", case=case)
         started += 1
     return f"deployment {result.deployment_id} ({len(keys)} processes); {started} demo case(s) started"
