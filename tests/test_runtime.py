@@ -373,3 +373,50 @@ def test_the_audit_trail_cannot_be_changed(deployed):
     with pytest.raises(DBAPIError):
         with db.transaction() as session:
             session.execute(delete(models.AuditEvent))
+
+
+# -- events for same-transaction listeners -------------------------------------------------------
+
+def test_listeners_see_each_change_inside_its_transaction(deployed):
+    db = deployed
+    seen = []
+
+    def listener(unit, events):
+        seen.extend(events)
+        # A listener writes on the same connection: visible to the transaction, committed with it.
+        assert unit.conn.execute(select(func.count()).select_from(models.HumanTask)).scalar() >= 1
+
+    runtime.subscribe(listener)
+    try:
+        runtime.start(db, "review", "CASE-EV", {"source": "school"}, "alice")
+        task = only(open_tasks(db, business_key="CASE-EV"))
+        runtime.complete(db, task.id, {"decision": "stay_open", "rationale": "Risk remains"}, "alice")
+    finally:
+        runtime.unsubscribe(listener)
+    actions = [e.action for e in seen]
+    assert actions[:2] == ["instance.started", "task.created"]
+    completed = next(e for e in seen if e.action == "task.completed")
+    assert completed.context["properties"] == {"document": "decision_record"}
+    assert completed.context["data"]["rationale"] == "Risk remains"
+    assert completed.context["data"]["source"] == "school"  # inherited process data
+    assert "data" not in completed.details  # case data stays out of the audit trail
+
+
+def test_a_failing_listener_rolls_the_whole_step_back(deployed):
+    db = deployed
+    runtime.start(db, "review", "CASE-EV2", {}, "alice")
+    task = only(open_tasks(db, business_key="CASE-EV2"))
+    before = table_counts(db)
+
+    def refuse(unit, events):
+        raise RuntimeError("receiver of the events is broken")
+
+    runtime.subscribe(refuse)
+    try:
+        with pytest.raises(RuntimeError):
+            runtime.complete(db, task.id, {"decision": "stay_open", "rationale": "x"}, "alice")
+    finally:
+        runtime.unsubscribe(refuse)
+    assert table_counts(db) == before
+    fresh_process()
+    assert runtime.complete(db, task.id, {"decision": "stay_open", "rationale": "x"}, "alice").state == "completed"

@@ -22,10 +22,11 @@ from .service import (
     unclaim,
 )
 from .unit import Outcome
+from .events import Event, subscribe, unsubscribe
 
 __all__ = [
     "Conflict", "Forbidden", "InvalidInput", "InvalidSubmission", "NotFound", "RuntimeRefusal", "StaleVersion",
-    "TaskView", "TimerRun", "Outcome", "assign", "cancel", "claim", "complete", "correlate", "draft",
+    "TaskView", "TimerRun", "Outcome", "Event", "subscribe", "unsubscribe", "assign", "cancel", "claim", "complete", "correlate", "draft",
     "fire_due_timers", "incidents", "instance_version", "record_incident", "retry_incident", "save_draft",
     "start", "task", "task_form", "tasks", "unclaim",
 ]

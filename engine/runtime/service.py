@@ -134,7 +134,8 @@ def start(
                 task.set_data(**data)
 
         unit.audit("instance.started", business_key=business_key, instance_id=instance.id,
-                   process_key=process_key, definition_id=definition.id, variables=sorted(data))
+                   process_key=process_key, definition_id=definition.id, variables=sorted(data),
+                   context={"variables": data})
         outcome = unit.apply(fresh(), seed, fresh)
         unit.flush_audit()
     unit.done()
@@ -305,14 +306,21 @@ def complete(
                 raise InvalidSubmission(result.errors)
             submitted = result.cleaned
 
+        completed_data: dict = {}
+
         def run_task(workflow) -> None:
             ready = _ready_task(workflow, task_id, row)
             ready.set_data(**submitted)
             ready.run()
+            completed_data.clear()
+            completed_data.update(ready.data)
 
         outcome = unit.apply(loaded, run_task, unit.reloader(instance), completed={task_id: actor})
         unit.audit("task.completed", business_key=row.business_key, instance_id=row.instance_id, task_id=task_id,
-                   element_id=row.element_id, name=row.name, fields=sorted(submitted))
+                   element_id=row.element_id, name=row.name, fields=sorted(submitted),
+                   context={"properties": dict(row.properties or {}), "process_key": row.process_key,
+                            "definition_id": instance.definition_id, "submitted": submitted,
+                            "data": json.loads(json.dumps(completed_data, default=str)), "outcome": outcome})
         unit.flush_audit()
     unit.done()
     return outcome

@@ -20,7 +20,7 @@ from engine import clock
 from engine.store import models
 from engine.store.fast import Prepared
 
-from . import projection, repository
+from . import events, projection, repository
 from .repository import InstanceRef, Loaded
 
 log = logging.getLogger(__name__)
@@ -119,18 +119,26 @@ class Unit:
         self.actor = actor
         self.touched: list[Loaded] = []
         self._audit: list[dict] = []
+        self._context: list[dict] = []
 
     # -- audit -------------------------------------------------------------------------------
-    def audit(self, action: str, *, business_key=None, instance_id=None, task_id=None, **details) -> None:
+    def audit(self, action: str, *, business_key=None, instance_id=None, task_id=None, context=None, **details) -> None:
+        """Record what happened (audit row and event); `context` goes to listeners only, never to the audit."""
         self._audit.append({
             "at": clock.now(), "actor": self.actor, "action": action, "business_key": business_key,
             "instance_id": instance_id, "task_id": task_id, "details": json.loads(json.dumps(details, default=str)),
         })
+        self._context.append(context or {})
 
     def flush_audit(self) -> None:
-        if self._audit:
-            _INSERT_AUDIT.execute(self.conn, self._audit)
-            self._audit = []
+        """Tell the listeners, then write the audit rows; both inside the transaction."""
+        while self._audit:
+            rows, contexts = self._audit, self._context
+            self._audit, self._context = [], []
+            if events._listeners:
+                # Listeners may record further events (a document created, say): loop until quiet.
+                events.publish(self, [events.Event(**row, context=ctx) for row, ctx in zip(rows, contexts)])
+            _INSERT_AUDIT.execute(self.conn, rows)
 
     def done(self) -> None:
         """Call after commit: the touched workflows are now the stored truth."""
@@ -202,7 +210,9 @@ class Unit:
         key = instance.business_key
         for row in created:
             self.audit("task.created", business_key=key, instance_id=instance.id, task_id=row["id"],
-                       element_id=row["element_id"], name=row["name"], roles=projection.roles_of_row(row))
+                       element_id=row["element_id"], name=row["name"], roles=projection.roles_of_row(row),
+                       context={"properties": row["properties"], "process_key": row["process_key"],
+                                "due_at": row["due_at"], "form_ref": row["form_ref"]})
         for task_id in gone:
             if not completed or task_id not in completed:
                 self.audit("task.closed", business_key=key, instance_id=instance.id, task_id=task_id)
@@ -210,7 +220,8 @@ class Unit:
         if incident is not None:
             outcome.incident_id = self._record_incident(instance, incident, retrying, now)
         if state == "completed":
-            self.audit("instance.completed", business_key=key, instance_id=instance.id)
+            self.audit("instance.completed", business_key=key, instance_id=instance.id,
+                       context={"process_key": loaded.workflow.spec.name, "data": dict(loaded.workflow.data)})
         self._route(loaded, events, hops)
         return outcome
 
