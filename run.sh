@@ -7,6 +7,7 @@ cd "$(dirname "$0")"
 python3 -m venv .venv >/dev/null 2>&1 || python3 -m venv .venv
 . .venv/bin/activate
 python -m pip install --quiet --disable-pip-version-check -e .
+npm ci --no-audit --no-fund --loglevel=error   # the pages' GOV.UK Frontend and bpmn-js
 
 export DATABASE_URL="${DATABASE_URL:-sqlite:///var/stepwise.db}"
 stepwise demo

@@ -9,13 +9,19 @@ cd "$(dirname "$0")"
 python3 -m venv .venv >/dev/null 2>&1 || python3 -m venv .venv
 . .venv/bin/activate
 python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+npm ci --no-audit --no-fund --loglevel=error   # GOV.UK Frontend, bpmn-js, axe-core, bpmnlint
+
+need_debian_package() {  # command package
+    command -v "$1" >/dev/null 2>&1 && return 0
+    if [ "$(id -u)" != 0 ]; then echo "need root to install $2 (or install it yourself)" >&2; exit 1; fi
+    echo "== installing $2 (Debian package)"
+    [ -n "${APT_UPDATED:-}" ] || { apt-get update -qq; APT_UPDATED=1; }
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+}
+need_debian_package chromium chromium   # the browser tests drive Debian's Chromium, never a downloaded one
 
 start_postgres() {
-    if ! command -v pg_ctlcluster >/dev/null 2>&1; then
-        echo "== installing PostgreSQL (Debian package)"
-        if [ "$(id -u)" != 0 ]; then echo "need root to install postgresql; or set STEPWISE_TEST_DATABASE_URL" >&2; exit 1; fi
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-    fi
+    need_debian_package pg_ctlcluster postgresql
     local version
     version=$(ls /usr/lib/postgresql | sort -V | tail -1)
     if ! pg_lsclusters -h | grep -q .; then pg_createcluster "$version" main >/dev/null; fi

@@ -5,6 +5,7 @@ Every command prints one clear line on error and exits non-zero.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import signal
@@ -153,6 +154,11 @@ def cmd_demo(args) -> int:
     return 0
 
 
+# Subsystems that add commands of their own: each module has `register(commands)` which adds
+# subparsers (with `run` defaults taking the parsed args). One line here per subsystem.
+EXTENSIONS: tuple[str, ...] = ()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stepwise", description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="SQLAlchemy URL (default: $DATABASE_URL or sqlite:///var/stepwise.db)")
@@ -201,6 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("demo", help="deploy processes/ and create demo cases")
     p.add_argument("--processes", default="processes")
     p.set_defaults(run=cmd_demo)
+
+    for name in EXTENSIONS:
+        importlib.import_module(name).register(commands)
     return parser
 
 
