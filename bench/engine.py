@@ -587,7 +587,7 @@ def markdown(results: list[StepResult], task_list: TaskListResult, backend: str,
         f"| {t.p95_ms:.2f} | {t.task_access} | {'yes' if t.sorts else 'no'} |",
         "",
         "ms/step: mean per completed user task of one instance, median over instances. bare: SpiffWorkflow in "
-        "memory. persisted: `runtime.tasks(instance_id=...)` + `runtime.complete(...)` with the runtime's "
+        "memory. persisted: `runtime.complete(...)` of the task the previous step created, with the runtime's "
         "in-process workflow cache (always hit in one process); cold: the cache emptied before each step (the "
         "workflow is loaded from the database, as when another worker process served the previous step). "
         "start: `runtime.start`. The task list rows were inserted directly (30 % of instances finished, "

@@ -36,6 +36,14 @@ _DRAFTS = models.TaskDraft.__table__
 _INCIDENTS = models.Incident.__table__
 _SUBSCRIPTIONS = models.MessageSubscription.__table__
 _SELECT_TASK = select(_HUMAN).where(_HUMAN.c.id == bindparam("b_id"))
+# The task with its instance, the instance row locked (PostgreSQL): one round trip per completion.
+_SELECT_TASK_LOCKING_INSTANCE = (
+    select(_HUMAN, _INSTANCES.c.definition_id, _INSTANCES.c.version.label("instance_version"),
+           _INSTANCES.c.state.label("instance_state"))
+    .join(_INSTANCES, _INSTANCES.c.id == _HUMAN.c.instance_id)
+    .where(_HUMAN.c.id == bindparam("b_id"))
+    .with_for_update(of=_INSTANCES)
+)
 
 
 @dataclass(frozen=True)
@@ -85,8 +93,8 @@ def _roles_allow(row, roles: Iterable[str] | None) -> bool:
     return (row.lane in allowed) or bool(allowed.intersection(row.candidate_groups or []))
 
 
-def _open_task(conn, task_id: str, roles: Iterable[str] | None):
-    row = conn.execute(_SELECT_TASK, {"b_id": task_id}).first()
+def _open_task(conn, task_id: str, roles: Iterable[str] | None, query=_SELECT_TASK):
+    row = conn.execute(query, {"b_id": task_id}).first()
     if row is None or not _roles_allow(row, roles):
         # Tasks outside a person's roles are reported as missing: their existence is case data too.
         raise NotFound(f"no task {task_id}")
@@ -289,10 +297,11 @@ def complete(
     submitted = _json_object(data, "data")
     with db.connection() as conn:
         unit = Unit(conn, db.url, actor)
-        row = _open_task(conn, task_id, roles)
+        row = _open_task(conn, task_id, roles, _SELECT_TASK_LOCKING_INSTANCE)
         if row.assignee and row.assignee != actor:
             raise Conflict(f"task '{row.name}' is claimed by {row.assignee}")
-        instance = unit.lock_instance(row.instance_id)
+        instance = InstanceRef(row.instance_id, row.definition_id, row.business_key, row.instance_version,
+                               row.instance_state)
         if expected_version is not None and instance.version != expected_version:
             raise StaleVersion(instance.id, expected_version, instance.version)
         loaded = unit.touched_or_load(instance)

@@ -123,10 +123,11 @@ class Unit:
 
     # -- audit -------------------------------------------------------------------------------
     def audit(self, action: str, *, business_key=None, instance_id=None, task_id=None, context=None, **details) -> None:
-        """Record what happened (audit row and event); `context` goes to listeners only, never to the audit."""
+        """Record what happened (audit row and event). `details` must be plain JSON values;
+        `context` goes to listeners only, never to the audit."""
         self._audit.append({
             "at": clock.now(), "actor": self.actor, "action": action, "business_key": business_key,
-            "instance_id": instance_id, "task_id": task_id, "details": json.loads(json.dumps(details, default=str)),
+            "instance_id": instance_id, "task_id": task_id, "details": details,
         })
         self._context.append(context or {})
 
