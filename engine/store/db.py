@@ -42,10 +42,10 @@ def _sqlite_begin(conn) -> None:
     # A deferred transaction that reads then writes can fail with "database is locked" without
     # waiting; writers take the lock up front so they queue on busy_timeout. Readers must not take
     # it, or every task-list page would hold up every completion.
-    if conn.get_execution_options().get("stepwise_read_only"):
-        conn.exec_driver_sql("BEGIN")
-    else:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Straight to the driver: this runs for every transaction, and the statement needs none of
+    # SQLAlchemy's execution machinery.
+    statement = "BEGIN" if conn.get_execution_options().get("stepwise_read_only") else "BEGIN IMMEDIATE"
+    conn.connection.dbapi_connection.execute(statement)
 
 
 class Database:
