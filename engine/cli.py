@@ -115,11 +115,15 @@ def cmd_retry(args) -> int:
 
 
 def cmd_worker(args) -> int:
+    from webhooks.worker import work_once  # also registers the webhook outbox listener
+
     db = connect(args.database_url)
     now = clock.FixedClock(args.now).now() if args.now else None
     if args.once:
-        run = runtime.fire_due_timers(db, now)
-        print(f"fired {run.fired} timer(s), {run.incidents} incident(s)")
+        done = work_once(db, now)
+        print(f"fired {done.timers.fired} timer(s), {done.timers.incidents} incident(s); "
+              f"delivered {done.deliveries.delivered} webhook(s), {done.deliveries.retrying} to retry, "
+              f"{done.deliveries.failed} failed")
         return 0
     stopping = False
 
@@ -130,13 +134,15 @@ def cmd_worker(args) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     log.info("worker started, polling every %ss", args.interval)
-    fired = incidents = 0
+    fired = incidents = delivered = failed = 0
     last_health = time.monotonic()
     while not stopping:
-        run = runtime.fire_due_timers(db)
-        fired, incidents = fired + run.fired, incidents + run.incidents
-        if run.fired or run.incidents or time.monotonic() - last_health >= 60:
-            log.info("worker alive: %d timer(s) fired, %d incident(s) since start", fired, incidents)
+        done = work_once(db, should_stop=lambda: stopping)
+        fired, incidents = fired + done.timers.fired, incidents + done.timers.incidents
+        delivered, failed = delivered + done.deliveries.delivered, failed + done.deliveries.failed
+        if done.busy or time.monotonic() - last_health >= 60:
+            log.info("worker alive: %d timer(s) fired, %d incident(s), %d webhook(s) delivered, %d failed since start",
+                     fired, incidents, delivered, failed)
             last_health = time.monotonic()
         deadline = time.monotonic() + args.interval
         while not stopping and time.monotonic() < deadline:
@@ -156,7 +162,7 @@ def cmd_demo(args) -> int:
 
 # Subsystems that add commands of their own: each module has `register(commands)` which adds
 # subparsers (with `run` defaults taking the parsed args). One line here per subsystem.
-EXTENSIONS: tuple[str, ...] = ()
+EXTENSIONS: tuple[str, ...] = ("webhooks.cli", "engine.reports.cli", "engine.tasklist.cli", "engine.documents.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -198,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("incident", type=int)
     p.set_defaults(run=cmd_retry)
 
-    p = commands.add_parser("worker", help="fire due timers (and, later, deliver webhooks)")
+    p = commands.add_parser("worker", help="fire due timers and deliver webhooks")
     p.add_argument("--once", action="store_true", help="one pass, then exit")
     p.add_argument("--now", help="ISO time to treat as now (with --once)")
     p.add_argument("--interval", type=float, default=5.0, help="seconds between polls")

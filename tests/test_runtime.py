@@ -82,7 +82,7 @@ def test_lanes_become_roles_and_the_step_down_runs_to_its_end(deployed, clock):
         assert case.council == "halton" and [p.name for p in case.people] == ["Sam Smith"]
         actions = [e.action for e in session.scalars(select(models.AuditEvent).order_by(models.AuditEvent.id))]
     assert actions[0] == "deployment.created"
-    assert actions.count("task.completed") == 3 and actions[-1] == "task.completed"
+    assert actions.count("task.completed") == 3 and actions[-1] == "instance.completed"
     assert "instance.started" in actions and "instance.completed" in actions
 
 

@@ -12,7 +12,6 @@ from typing import Iterable
 from lxml import etree
 from sqlalchemy import func, select
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 
 from engine import clock, forms
 from engine.serializer import spec_to_dict

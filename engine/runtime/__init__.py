@@ -13,6 +13,7 @@ from .service import (
     incidents,
     instance_version,
     record_incident,
+    record_view,
     retry_incident,
     save_draft,
     start,
@@ -27,6 +28,6 @@ from .events import Event, subscribe, unsubscribe
 __all__ = [
     "Conflict", "Forbidden", "InvalidInput", "InvalidSubmission", "NotFound", "RuntimeRefusal", "StaleVersion",
     "TaskView", "TimerRun", "Outcome", "Event", "subscribe", "unsubscribe", "assign", "cancel", "claim", "complete", "correlate", "draft",
-    "fire_due_timers", "incidents", "instance_version", "record_incident", "retry_incident", "save_draft",
+    "fire_due_timers", "incidents", "instance_version", "record_incident", "record_view", "retry_incident", "save_draft",
     "start", "task", "task_form", "tasks", "unclaim",
 ]

@@ -7,13 +7,19 @@ committed with the state change or not at all. A listener that raises rolls the 
 """
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
 Listener = Callable[["object", list["Event"]], None]  # (Unit, events)
 
+# The modules whose import registers the product's listeners. Imported on the first change a
+# process makes, so no entry point (CLI, web app, worker, a script) can run without them.
+LISTENER_MODULES = ("engine.documents", "engine.reports", "webhooks.outbox", "webhooks.inbound")
+
 _listeners: list[Listener] = []
+_installed = False
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,15 @@ def unsubscribe(listener: Listener) -> None:
         _listeners.remove(listener)
 
 
+def install() -> None:
+    global _installed
+    if not _installed:
+        for name in LISTENER_MODULES:
+            importlib.import_module(name)
+        _installed = True
+
+
 def publish(unit, events: list[Event]) -> None:
+    install()
     for listener in list(_listeners):
         listener(unit, events)

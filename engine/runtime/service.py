@@ -157,6 +157,7 @@ def tasks(
     *,
     roles: Iterable[str] | None = None,
     assignee: str | None = None,
+    unassigned: bool = False,
     business_key: str | None = None,
     instance_id: str | None = None,
     process_key: str | None = None,
@@ -171,6 +172,8 @@ def tasks(
         query = query.where(_HUMAN.c.id.in_(select(_ROLES.c.task_id).where(_ROLES.c.role.in_(list(roles)))))
     if assignee is not None:
         query = query.where(_HUMAN.c.assignee == assignee)
+    if unassigned:
+        query = query.where(_HUMAN.c.assignee.is_(None))
     if business_key is not None:
         query = query.where(_HUMAN.c.business_key == business_key)
     if instance_id is not None:
@@ -222,6 +225,14 @@ def _form_of(conn, row, definition_id: str) -> forms.Form | None:
     if form is None:
         raise NotFound(f"form '{row.form_ref}' is not in the deployment of task {row.id}")
     return form
+
+
+def record_view(db: Database, business_key: str, actor: str, page: str) -> None:
+    """Every view of a case is audited (case data is special-category data): who, when, which page."""
+    with db.connection() as conn:
+        unit = Unit(conn, db.url, actor)
+        unit.audit("case.viewed", business_key=business_key, page=page)
+        unit.flush_audit()
 
 
 # -- assignment ----------------------------------------------------------------------------------
@@ -324,8 +335,11 @@ def complete(
             completed_data.clear()
             completed_data.update(ready.data)
 
+        before_step = unit.mark()
         outcome = unit.apply(loaded, run_task, unit.reloader(instance), completed={task_id: actor})
+        # The completion comes first in the trail: what it caused (new tasks, the end) follows it.
         unit.audit("task.completed", business_key=row.business_key, instance_id=row.instance_id, task_id=task_id,
+                   position=before_step,
                    element_id=row.element_id, name=row.name, fields=sorted(submitted),
                    context={"properties": dict(row.properties or {}), "process_key": row.process_key,
                             "definition_id": instance.definition_id, "submitted": submitted,
@@ -344,8 +358,12 @@ class TimerRun:
     instances: list[str]
 
 
-def fire_due_timers(db: Database, now: datetime | None = None, *, limit: int = 500, actor: str = "worker") -> TimerRun:
-    """Advance every running instance whose earliest timer is due, one transaction each."""
+def fire_due_timers(db: Database, now: datetime | None = None, *, limit: int = 500, actor: str = "worker",
+                    should_stop=lambda: False) -> TimerRun:
+    """Advance every running instance whose earliest timer is due, one transaction each.
+
+    `should_stop()` is asked before each instance, so a worker told to stop finishes only the
+    instance in hand."""
     moment = now or clock.now()
     with clock.using(clock.FixedClock(moment)):
         with db.reader() as session:
@@ -356,6 +374,8 @@ def fire_due_timers(db: Database, now: datetime | None = None, *, limit: int = 5
             ))
         run = TimerRun(0, 0, [])
         for instance_id in due:
+            if should_stop():
+                break
             try:
                 outcome = _fire_one(db, instance_id, moment, actor)
             except Exception as error:  # noqa: BLE001 - a broken timer must not stop the others

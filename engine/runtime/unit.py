@@ -14,6 +14,7 @@ from typing import Callable
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.util.task import TaskState
 
 from engine import clock
@@ -58,6 +59,13 @@ def _flat_tasks(workflow):
     yield from workflow.tasks.values()
     for sub in workflow.subprocesses.values():
         yield from sub.tasks.values()
+
+
+def _end_event(workflow) -> str | None:
+    """The end event the top-level process finished at (the last one, if branches ended apart)."""
+    ends = [t for t in workflow.tasks.values()
+            if isinstance(t.task_spec, EndEvent) and t._state == TaskState.COMPLETED]
+    return max(ends, key=lambda t: t.last_state_change).task_spec.bpmn_id if ends else None
 
 
 def is_finished(workflow) -> bool:
@@ -122,23 +130,29 @@ class Unit:
         self._context: list[dict] = []
 
     # -- audit -------------------------------------------------------------------------------
-    def audit(self, action: str, *, business_key=None, instance_id=None, task_id=None, context=None, **details) -> None:
-        """Record what happened (audit row and event). `details` must be plain JSON values;
-        `context` goes to listeners only, never to the audit."""
-        self._audit.append({
+    def audit(self, action: str, *, business_key=None, instance_id=None, task_id=None, context=None,
+              position: int | None = None, **details) -> None:
+        """Record what happened (audit row and event); `context` goes to listeners only, never to
+        the audit. `position` puts the row before those recorded since (see `mark`)."""
+        row = {
             "at": clock.now(), "actor": self.actor, "action": action, "business_key": business_key,
-            "instance_id": instance_id, "task_id": task_id, "details": details,
-        })
-        self._context.append(context or {})
+            "instance_id": instance_id, "task_id": task_id,
+            "details": json.loads(json.dumps(details, default=str)),  # listeners and the JSON column get plain data
+        }
+        at = len(self._audit) if position is None else position
+        self._audit.insert(at, row)
+        self._context.insert(at, context or {})
+
+    def mark(self) -> int:
+        return len(self._audit)
 
     def flush_audit(self) -> None:
         """Tell the listeners, then write the audit rows; both inside the transaction."""
         while self._audit:
             rows, contexts = self._audit, self._context
             self._audit, self._context = [], []
-            if events._listeners:
-                # Listeners may record further events (a document created, say): loop until quiet.
-                events.publish(self, [events.Event(**row, context=ctx) for row, ctx in zip(rows, contexts)])
+            # Listeners may record further events (a document created, say): loop until quiet.
+            events.publish(self, [events.Event(**row, context=ctx) for row, ctx in zip(rows, contexts)])
             _INSERT_AUDIT.execute(self.conn, rows)
 
     def done(self) -> None:
@@ -221,8 +235,10 @@ class Unit:
         if incident is not None:
             outcome.incident_id = self._record_incident(instance, incident, retrying, now)
         if state == "completed":
-            self.audit("instance.completed", business_key=key, instance_id=instance.id,
-                       context={"process_key": loaded.workflow.spec.name, "data": dict(loaded.workflow.data)})
+            end = _end_event(loaded.workflow)
+            self.audit("instance.completed", business_key=key, instance_id=instance.id, end_event=end,
+                       context={"process_key": loaded.workflow.spec.name, "data": dict(loaded.workflow.data),
+                                "end_event": end})
         self._route(loaded, events, hops)
         return outcome
 

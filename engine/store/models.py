@@ -137,7 +137,12 @@ class CasePerson(Base):
 
 class ProcessInstance(Base):
     __tablename__ = "process_instance"
-    __table_args__ = (Index("ix_instance_timer", "state", "next_timer_due"),)
+    __table_args__ = (
+        Index("ix_instance_timer", "state", "next_timer_due"),
+        # Reports (engine/reports): instances by start and by end, read from the index alone.
+        Index("ix_instance_report_started", "started_at", "definition_id", "state", "case_id", "id"),
+        Index("ix_instance_report_ended", "ended_at", "definition_id", "state", "case_id", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     definition_id: Mapped[str] = mapped_column(ForeignKey("process_definition.id"), index=True)
@@ -178,6 +183,8 @@ class HumanTask(Base):
         Index("ix_human_task_assignee", "assignee", "state"),
         Index("ix_human_task_instance", "instance_id", "state"),
         Index("ix_human_task_business_key", "business_key", "state"),
+        # Reports: completions and referrals of named elements (the step-down tray, front-door referrals).
+        Index("ix_human_task_report_element", "element_id", "completed_at", "process_key", "instance_id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the SpiffWorkflow task id
@@ -259,3 +266,159 @@ class AuditEvent(Base):
     instance_id: Mapped[str | None] = mapped_column(String(36))
     task_id: Mapped[str | None] = mapped_column(String(36))
     details: Mapped[dict[str, Any]]
+
+
+class UserAccount(Base):
+    """A local sign-in account for the task list (the web pages); roles are BPMN lane names."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(200))  # argon2; None: cannot sign in locally
+    team: Mapped[str | None] = mapped_column(String(100))
+    locality: Mapped[str | None] = mapped_column(String(60))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+    roles: Mapped[list[UserRole]] = relationship(back_populates="user", order_by="UserRole.role",
+                                                 cascade="all, delete-orphan")
+
+
+class UserRole(Base):
+    __tablename__ = "user_role"
+    __table_args__ = (Index("ix_user_role_role", "role"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+    user: Mapped[UserAccount] = relationship(back_populates="roles")
+
+
+# -- webhooks (issue 7): subscriptions, the outbox written with each change, delivery log, inbound --
+
+class WebhookSubscription(Base):
+    """Where to send which events. `event_types` holds names or shell patterns ("task.*", "lcs.*", "*")."""
+
+    __tablename__ = "webhook_subscription"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    secret: Mapped[str] = mapped_column(String(200))  # Standard Webhooks "whsec_<base64>"
+    event_types: Mapped[list[Any]]
+    description: Mapped[str | None] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+
+class WebhookOutbox(Base):
+    """One event for one subscription, written in the transaction of the change that caused it."""
+
+    __tablename__ = "webhook_outbox"
+    __table_args__ = (Index("ix_webhook_outbox_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("webhook_subscription.id", ondelete="CASCADE"), index=True)
+    event_type: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]]
+    webhook_id: Mapped[str] = mapped_column(String(64), unique=True)  # the webhook-id header, same on every retry
+    state: Mapped[str] = mapped_column(String(20))  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]  # also the lease of a worker that has claimed the row
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class WebhookAttempt(Base):
+    __tablename__ = "webhook_attempt"
+    __table_args__ = (Index("ix_webhook_attempt_outbox", "outbox_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("webhook_outbox.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+
+
+class WebhookSource(Base):
+    """A system allowed to POST /webhooks/in/<name>, and the secret its signatures use."""
+
+    __tablename__ = "webhook_source"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+
+class InboundWebhook(Base):
+    """Every inbound request and what became of it. `accepted_id` is the webhook id of an accepted one
+    (NULL otherwise): unique per source, so a replay cannot be accepted twice, even concurrently."""
+
+    __tablename__ = "inbound_webhook"
+    __table_args__ = (UniqueConstraint("source", "accepted_id", name="uq_inbound_webhook_accepted"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(100))
+    webhook_id: Mapped[str | None] = mapped_column(String(200))
+    accepted_id: Mapped[str | None] = mapped_column(String(200))
+    received_at: Mapped[datetime]
+    outcome: Mapped[str] = mapped_column(String(20))  # accepted | rejected
+    status: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(Text)
+    instance_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class ReportFact(Base):
+    """A reportable value taken from an event as it happens (engine/reports/facts.py): a consent
+    outcome, a decision, a route, the end event an instance reached. Reports read these instead of
+    deserialising workflows; audit rows keep only field names."""
+
+    __tablename__ = "report_fact"
+    __table_args__ = (
+        Index("ix_report_fact_name_at", "name", "at", "process_key", "value", "instance_id"),
+        Index("ix_report_fact_instance", "instance_id", "name", "id", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    instance_id: Mapped[str] = mapped_column(String(36))
+    business_key: Mapped[str] = mapped_column(String(100))
+    process_key: Mapped[str] = mapped_column(String(100))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    element_id: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(40))  # consent | route | decision | outcome
+    field: Mapped[str | None] = mapped_column(String(100))  # the form field it came from
+    value: Mapped[str] = mapped_column(String(200))
+
+
+class Document(Base):
+    """A rendered Word document (engine/documents): immutable (triggers refuse UPDATE and DELETE);
+    a re-issue is a new row with the next version for its (case, template)."""
+
+    __tablename__ = "document"
+    __table_args__ = (
+        UniqueConstraint("business_key", "template_id", "version", name="uq_document_version"),
+        Index("ix_document_business_key", "business_key", "template_id", "version"),
+        Index("ix_document_instance", "instance_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    business_key: Mapped[str] = mapped_column(String(100))
+    instance_id: Mapped[str] = mapped_column(String(36))
+    task_id: Mapped[str] = mapped_column(String(36))
+    template_id: Mapped[str] = mapped_column(String(100))
+    template_sha256: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    filename: Mapped[str] = mapped_column(String(300))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    # the field values the document shows, for packs that tabulate them (e.g. a transfer spreadsheet)
+    fields: Mapped[dict[str, Any]]
+    actor: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]

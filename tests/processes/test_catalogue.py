@@ -521,3 +521,23 @@ def test_timer_values_are_checked_as_iso_8601():
     assert iso_problem("date", "2026-11-25T16:00:00+00:00") is None and iso_problem("date", "next week")
     assert iso_problem("cycle", "R3/P7D") is None and iso_problem("cycle", "R/2026-11-23T09:00:00+00:00/P1W") is None
     assert iso_problem("cycle", "P7D")
+
+
+def _decision_files() -> list[str]:
+    return sorted(name for name in load((PROCESSES,)).documents if name.lower().endswith(".dmn"))
+
+
+@pytest.mark.parametrize("dmn_file", _decision_files())
+def test_decision_inputs_read_named_data(dmn_file):
+    """A decision table's input expressions read only what a form, a script or another table sets."""
+    deployment = load((PROCESSES,))
+    known = set(deployment.form_fields) | deployment.script_names | deployment.other_names
+    root = deployment.documents[dmn_file]
+    found = []
+    for node in root.iter():
+        if isinstance(node.tag, str) and etree.QName(node).localname == "inputExpression":
+            text = "".join(node.itertext()).strip()
+            for name in sorted(read_names(text) - known) if text else []:
+                found.append(f"{dmn_file} line {node.sourceline} '{node.get('id')}': input reads '{name}', "
+                             "which no form field, script task or decision table sets")
+    assert not found, "\n".join(found)

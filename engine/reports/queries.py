@@ -1,0 +1,384 @@
+"""The reports: each a function (db, filters, config) -> Report, reading tables only.
+
+See the package docstring (engine/reports/__init__.py) for how each measure is recognised.
+For speed over large histories the SQL reads covering indexes (migration 0004) and joins the
+case only when a council or team filter asks for it; process keys are resolved from the small
+process_definition table in Python, and the few per-row rules (direction, outcome) are applied to
+grouped rows, not in SQL.
+"""
+from __future__ import annotations
+
+import bisect
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+from sqlalchemy import and_, func, literal, or_, select
+
+from engine import clock
+from engine.store import models
+from engine.store.db import Database
+
+from .config import DEFAULT, ReportConfig
+from .period import Filters, add_months, utc_day
+
+_PI = models.ProcessInstance.__table__
+_PD = models.ProcessDefinition.__table__
+_CASE = models.Case.__table__
+_HT = models.HumanTask.__table__
+_FACT = models.ReportFact.__table__
+_INC = models.Incident.__table__
+_UTC = models.UTCDateTime()
+
+
+@dataclass
+class Report:
+    name: str
+    title: str
+    columns: list[str]
+    rows: list[tuple]
+
+    def as_dicts(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row)) for row in self.rows]
+
+
+# -- shared pieces --------------------------------------------------------------------------------
+
+def _month(column, dialect: str):
+    """'YYYY-MM' of a UTC timestamp column, in SQL."""
+    if dialect == "sqlite":
+        return func.substr(column, 1, 7)  # stored as naive UTC text 'YYYY-MM-DD HH:MM:SS'
+    return func.to_char(func.timezone("UTC", column), "YYYY-MM")
+
+
+def direction_of(key: str, config: ReportConfig = DEFAULT) -> str:
+    if config.step_up_marker in key:
+        return "step_up"
+    if config.step_down_marker in key:
+        return "step_down"
+    return "other"
+
+
+def _definitions(session, config: ReportConfig) -> dict[str, str]:
+    """Definition id -> process key, for step-up and step-down processes."""
+    return {i: k for i, k in session.execute(select(_PD.c.id, _PD.c.key)) if direction_of(k, config) != "other"}
+
+
+def _with_case(query, instance_case_id, filters: Filters):
+    """Join the case only when a council or team filter needs it."""
+    if filters.council is None and filters.team is None:
+        return query
+    query = query.join(_CASE, _CASE.c.id == instance_case_id)
+    if filters.council is not None:
+        query = query.where(_CASE.c.council == filters.council)
+    if filters.team is not None:
+        query = query.where(_CASE.c.locality == filters.team)
+    return query
+
+
+def _in_period(column, filters: Filters) -> list:
+    return [column >= filters.lower, column < filters.upper]
+
+
+def _outcome(state: str, outcome: str | None) -> str:
+    if state == "completed":
+        return outcome or "completed"
+    return "open" if state == "running" else state
+
+
+def _days(later: datetime, earlier: datetime) -> int:
+    return (utc_day(later) - utc_day(earlier)).days
+
+
+def _sorted(rows: list[tuple], width: int) -> list[tuple]:
+    """Rows in the order of their first `width` (text) columns, the same on every backend
+    (PostgreSQL's collation and SQLite's byte order differ on `_`)."""
+    return sorted(rows, key=lambda row: tuple("" if v is None else str(v) for v in row[:width]))
+
+
+def _aware(value) -> datetime:
+    return _UTC.process_result_value(value, None)
+
+
+# -- 1. step-ups and step-downs per month by route and outcome --------------------------------------
+
+def steps(db: Database, filters: Filters, config: ReportConfig = DEFAULT) -> Report:
+    latest_route = (select(_FACT.c.instance_id, func.max(_FACT.c.id).label("id"))
+                    .where(_FACT.c.name == "route").group_by(_FACT.c.instance_id).subquery())
+    route = _FACT.alias("route")
+    outcome = _FACT.alias("outcome")
+    with db.reader() as session:
+        definitions = _definitions(session, config)
+        month = _month(_PI.c.started_at, db.dialect).label("month")
+        query = (
+            select(month, _PI.c.definition_id, route.c.value, _PI.c.state, outcome.c.value, func.count())
+            .select_from(_PI)
+            .outerjoin(latest_route, latest_route.c.instance_id == _PI.c.id)
+            .outerjoin(route, route.c.id == latest_route.c.id)
+            .outerjoin(outcome, and_(outcome.c.instance_id == _PI.c.id, outcome.c.name == "outcome"))
+            .where(*_in_period(_PI.c.started_at, filters), _PI.c.definition_id.in_(sorted(definitions)))
+            .group_by(month, _PI.c.definition_id, route.c.value, _PI.c.state, outcome.c.value)
+        )
+        grouped = list(session.execute(_with_case(query, _PI.c.case_id, filters)))
+    counts: dict[tuple, int] = defaultdict(int)
+    for month_value, definition_id, route_value, state, outcome_value, n in grouped:
+        key = definitions[definition_id]
+        counts[(month_value, direction_of(key, config), route_value or key, _outcome(state, outcome_value))] += n
+    return Report("steps", "Step-ups and step-downs per month by route and outcome",
+                  ["month", "direction", "route", "outcome", "count"],
+                  _sorted([(*group, n) for group, n in counts.items()], 4))
+
+
+# -- 2. re-referrals within 6 and 12 months of a step-down or closure -----------------------------
+
+@dataclass(frozen=True)
+class IndexEvent:
+    business_key: str
+    case_id: int
+    instance_id: str
+    process_key: str
+    outcome: str | None
+    ended_at: datetime
+    re_referred_at: datetime | None
+    re_referral: str | None  # what the re-referral was: a step-up's process key or "front_door"
+
+    @property
+    def within_6(self) -> bool:
+        return self._within(6)
+
+    @property
+    def within_12(self) -> bool:
+        return self._within(12)
+
+    def _within(self, months: int) -> bool:
+        return self.re_referred_at is not None and utc_day(self.re_referred_at) <= add_months(utc_day(self.ended_at), months)
+
+
+def _business_keys(session, case_ids) -> dict[int, str]:
+    wanted = set(case_ids)
+    if len(wanted) > 1000:  # cheaper to read them all than to send a long IN list
+        rows = session.execute(select(_CASE.c.id, _CASE.c.business_key))
+        return {i: k for i, k in rows if i in wanted}
+    found: dict[int, str] = {}
+    ids = sorted(wanted)
+    for start in range(0, len(ids), 500):
+        found.update(tuple(r) for r in session.execute(
+            select(_CASE.c.id, _CASE.c.business_key).where(_CASE.c.id.in_(ids[start:start + 500]))))
+    return found
+
+
+def index_events(db: Database, filters: Filters, config: ReportConfig = DEFAULT) -> list[IndexEvent]:
+    """Step-downs and closures ending in the period (in order), each with the first referral after it."""
+    outcome = _FACT.alias("outcome")
+    with db.reader() as session:
+        definitions = _definitions(session, config)
+        step_downs = sorted(i for i, k in definitions.items() if direction_of(k, config) == "step_down")
+        query = (
+            select(_PI.c.case_id, _PI.c.id, _PI.c.definition_id, outcome.c.value, _PI.c.ended_at)
+            .select_from(_PI)
+            .outerjoin(outcome, and_(outcome.c.instance_id == _PI.c.id, outcome.c.name == "outcome"))
+            .where(*_in_period(_PI.c.ended_at, filters), _PI.c.state == "completed", _PI.c.definition_id.in_(step_downs))
+        )
+        stays = config.stays_with_social_care
+        found = sorted((row for row in session.execute(_with_case(query, _PI.c.case_id, filters)) if row[3] not in stays),
+                       key=lambda row: (row[4], row[1]))
+        cases = {row[0] for row in found}
+        referrals = _referrals(session, definitions, cases, filters, config)
+        keys = _business_keys(session, cases)
+    events = []
+    for case_id, instance_id, definition_id, value, ended_at in found:
+        moments, whats = referrals.get(case_id, ((), ()))
+        position = bisect.bisect_right(moments, ended_at)
+        first = (moments[position], whats[position]) if position < len(moments) else (None, None)
+        events.append(IndexEvent(keys[case_id], case_id, instance_id, definitions[definition_id], value, ended_at, *first))
+    return events
+
+
+def _referrals(session, definitions: dict[str, str], cases: set[int], filters: Filters, config: ReportConfig,
+               *, until=None) -> dict[int, tuple[list, list]]:
+    """Per case in `cases`: (sorted moments, what) of its referrals from the period's start (to `until`)."""
+    step_ups = sorted(i for i, k in definitions.items() if direction_of(k, config) == "step_up")
+    found: list[tuple[int, datetime, str]] = []
+    if not cases:
+        return {}
+    up = select(_PI.c.case_id, _PI.c.started_at, _PI.c.definition_id).where(
+        _PI.c.started_at >= filters.lower, _PI.c.definition_id.in_(step_ups))
+    door = (select(_PI.c.case_id, _HT.c.created_at).join(_PI, _PI.c.id == _HT.c.instance_id)
+            .where(_HT.c.element_id.in_(config.referral_elements), _HT.c.created_at >= filters.lower))
+    if until is not None:
+        up = up.where(_PI.c.started_at < until)
+        door = door.where(_HT.c.created_at < until)
+    found += [(c, at, definitions[d]) for c, at, d in session.execute(up) if c in cases]
+    found += [(c, at, "front_door") for c, at in session.execute(door) if c in cases]
+    found.sort(key=lambda item: (item[0], item[1]))
+    out: dict[int, tuple[list, list]] = {}
+    for case_id, at, what in found:
+        moments, whats = out.setdefault(case_id, ([], []))
+        moments.append(at)
+        whats.append(what)
+    return out
+
+
+def re_referrals(db: Database, filters: Filters, config: ReportConfig = DEFAULT) -> Report:
+    by_month: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for event in index_events(db, filters, config):
+        counts = by_month[event.ended_at.strftime("%Y-%m")]
+        counts[0] += 1
+        counts[1] += event.within_6
+        counts[2] += event.within_12
+    rows = [(month, n, six, twelve) for month, (n, six, twelve) in sorted(by_month.items())]
+    return Report("re_referrals", "Re-referrals within 6 and 12 months of a step-down or closure",
+                  ["month", "stepped_down_or_closed", "re_referred_within_6_months", "re_referred_within_12_months"], rows)
+
+
+# -- 3. days in the step-down tray ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TrayStay:
+    business_key: str
+    case_id: int
+    process_key: str
+    decided_at: datetime
+    allocated_at: datetime | None
+    state: str  # the instance's state now: a stay with no allocation is waiting only while it runs
+
+    @property
+    def waiting(self) -> bool:
+        return self.allocated_at is None and self.state in ("running", "incident")
+
+
+def tray_stays(db: Database, filters: Filters, config: ReportConfig = DEFAULT) -> list[TrayStay]:
+    """Per instance whose first step-down decision in the period falls in it, ordered by decision.
+
+    Completions are read from the task table (`human_task.completed_at` of each element; the
+    same moments as the `task.completed` audit rows, with the element as an indexed column)."""
+    decisions = {(key, element) for key, (elements, _) in config.tray.items() for element in elements}
+    allocations = {(key, element) for key, (_, elements) in config.tray.items() for element in elements}
+    if not decisions:
+        return []
+    with db.reader() as session:
+        decided: dict[str, tuple[str, datetime]] = {}
+        instances: dict[str, tuple[int, str]] = {}
+        query = (select(_HT.c.instance_id, _HT.c.process_key, _HT.c.element_id, _PI.c.case_id, _PI.c.state,
+                        func.min(_HT.c.completed_at))
+                 .join(_PI, _PI.c.id == _HT.c.instance_id)
+                 .where(_HT.c.element_id.in_(sorted({e for _, e in decisions})), *_in_period(_HT.c.completed_at, filters))
+                 .group_by(_HT.c.instance_id, _HT.c.process_key, _HT.c.element_id, _PI.c.case_id, _PI.c.state))
+        for instance_id, key, element, case_id, state, at in session.execute(_with_case(query, _PI.c.case_id, filters)):
+            if (key, element) in decisions and (instance_id not in decided or at < decided[instance_id][1]):
+                decided[instance_id] = (key, at)
+                instances[instance_id] = (case_id, state)
+        allocated: dict[str, datetime] = {}
+        query = (select(_HT.c.instance_id, _HT.c.process_key, _HT.c.element_id, _HT.c.completed_at)
+                 .where(_HT.c.element_id.in_(sorted({e for _, e in allocations})), _HT.c.completed_at >= filters.lower))
+        for instance_id, key, element, at in session.execute(query):
+            if instance_id in decided and (key, element) in allocations:
+                if at >= decided[instance_id][1] and (instance_id not in allocated or at < allocated[instance_id]):
+                    allocated[instance_id] = at
+        keys = _business_keys(session, {c for c, _ in instances.values()})
+    stays = [TrayStay(keys[case_id], case_id, decided[i][0], decided[i][1], allocated.get(i), state)
+             for i, (case_id, state) in instances.items()]
+    stays.sort(key=lambda s: (s.decided_at, s.business_key))
+    return stays
+
+
+def tray(db: Database, filters: Filters, config: ReportConfig = DEFAULT) -> Report:
+    now = clock.now()
+    groups: dict[tuple[str, str], list[TrayStay]] = defaultdict(list)
+    for stay in tray_stays(db, filters, config):
+        groups[(stay.process_key, stay.decided_at.strftime("%Y-%m"))].append(stay)
+    rows = []
+    for (key, month), stays in sorted(groups.items()):
+        done = [_days(s.allocated_at, s.decided_at) for s in stays if s.allocated_at is not None]
+        waiting = [_days(now, s.decided_at) for s in stays if s.waiting]
+        rows.append((key, month, len(stays), len(done), round(statistics.fmean(done), 1) if done else None,
+                     statistics.median(done) if done else None, max(done) if done else None,
+                     len(waiting), max(waiting) if waiting else None))
+    return Report("tray", "Days in the step-down tray (step-down decision to early help allocation)",
+                  ["process", "month", "decisions", "allocated", "mean_days", "median_days", "max_days",
+                   "still_waiting", "longest_waiting_days"], rows)
+
+
+# -- 4. tasks overdue by team and role; 5. manager sign-offs pending -----------------------------
+
+def overdue(db: Database, filters: Filters, config: ReportConfig = DEFAULT) -> Report:
+    now = clock.now()
+    team = func.coalesce(_CASE.c.locality, literal("(none)")).label("team")
+    role = func.coalesce(_HT.c.lane, literal("(none)")).label("role")
+    query = (
+        select(team, role, func.count().label("overdue"), func.min(_HT.c.due_at).label("oldest_due"))
+        .select_from(_HT)
+        .join(_PI, _PI.c.id == _HT.c.instance_id)
+        .join(_CASE, _CASE.c.id == _PI.c.case_id)
+        .where(_HT.c.state == "open", _HT.c.due_at >= filters.lower, _HT.c.due_at < min(filters.upper, now))
+        .group_by(team, role)
+    )
+    if filters.council is not None:
+        query = query.where(_CASE.c.council == filters.council)
+    if filters.team is not None:
+        query = query.where(_CASE.c.locality == filters.team)
+    with db.reader() as session:
+        rows = _sorted([(t, r, n, _aware(oldest).isoformat(), _days(now, _aware(oldest)))
+                        for t, r, n, oldest in session.execute(query)], 2)
+    return Report("overdue", "Open tasks past their due date, by team and role",
+                  ["team", "role", "overdue", "oldest_due", "most_days_overdue"], rows)
+
+
+def signoffs(db: Database, filters: Filters, config: ReportConfig = DEFAULT) -> Report:
+    now = clock.now()
+    manager = or_(_HT.c.lane.endswith("_manager", autoescape=True),
+                  _HT.c.lane.in_(sorted(config.manager_roles)) if config.manager_roles else literal(False))
+    query = (
+        select(_HT.c.lane, _HT.c.process_key, _HT.c.element_id, func.min(_HT.c.name), func.count(),
+               func.min(_HT.c.created_at))
+        .where(_HT.c.state == "open", manager, *_in_period(_HT.c.created_at, filters))
+        .group_by(_HT.c.lane, _HT.c.process_key, _HT.c.element_id)
+    )
+    if filters.council is not None or filters.team is not None:
+        query = _with_case(query.join(_PI, _PI.c.id == _HT.c.instance_id), _PI.c.case_id, filters)
+    with db.reader() as session:
+        rows = _sorted([(lane, key, element, name, n, _aware(oldest).isoformat(), _days(now, _aware(oldest)))
+                        for lane, key, element, name, n, oldest in session.execute(query)], 3)
+    return Report("signoffs", "Manager sign-offs pending",
+                  ["role", "process", "element", "task", "pending", "oldest_waiting_since", "longest_waiting_days"], rows)
+
+
+# -- 6. consent outcomes; 7. incidents open -------------------------------------------------------
+
+CONSENT_LABELS = {"given": "given", "refused": "refused", "not_sought_risk": "not sought (risk)"}
+
+
+def consent(db: Database, filters: Filters, config: ReportConfig = DEFAULT) -> Report:
+    query = (select(_FACT.c.process_key, _FACT.c.value, func.count())
+             .where(_FACT.c.name == "consent", *_in_period(_FACT.c.at, filters))
+             .group_by(_FACT.c.process_key, _FACT.c.value))
+    if filters.council is not None or filters.team is not None:
+        query = _with_case(query.join(_PI, _PI.c.id == _FACT.c.instance_id), _PI.c.case_id, filters)
+    with db.reader() as session:
+        grouped = [(direction_of(key, config), key, value, n) for key, value, n in session.execute(query)]
+    return Report("consent", "Consent outcomes", ["direction", "process", "consent", "count"],
+                  [(d, key, CONSENT_LABELS.get(value, value), n) for d, key, value, n in _sorted(grouped, 3)])
+
+
+def incidents(db: Database, filters: Filters, config: ReportConfig = DEFAULT) -> Report:
+    now = clock.now()
+    query = (
+        select(_PD.c.key, _INC.c.element_id, func.count(), func.min(_INC.c.created_at), func.sum(_INC.c.attempts))
+        .join(_PI, _PI.c.id == _INC.c.instance_id)
+        .join(_PD, _PD.c.id == _PI.c.definition_id)
+        .where(_INC.c.resolved_at.is_(None), *_in_period(_INC.c.created_at, filters))
+        .group_by(_PD.c.key, _INC.c.element_id)
+    )
+    with db.reader() as session:
+        rows = _sorted([(key, element, n, _aware(oldest).isoformat(), _days(now, _aware(oldest)), int(attempts))
+                        for key, element, n, oldest, attempts in session.execute(_with_case(query, _PI.c.case_id, filters))], 2)
+    return Report("incidents", "Incidents open", ["process", "element", "open", "oldest_raised", "longest_open_days",
+                                                  "attempts"], rows)
+
+
+REPORTS: dict[str, Callable[..., Report]] = {
+    "steps": steps, "re_referrals": re_referrals, "tray": tray, "overdue": overdue,
+    "signoffs": signoffs, "consent": consent, "incidents": incidents,
+}

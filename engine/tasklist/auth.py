@@ -1,0 +1,55 @@
+"""Sign-in and sign-out with local accounts (argon2 hashes, Flask-Login sessions)."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from . import accounts, database
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site (no scheme, no host, no '//' or '\\' tricks)."""
+    if not target:
+        return url_for("views.task_list")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("views.task_list")
+    return target
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in():
+    if current_user.is_authenticated:
+        return redirect(url_for("views.task_list"))
+    errors: dict[str, str] = {}
+    username = ""
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()
+        password = request.form.get("password", "")
+        if not username:
+            errors["username"] = "Enter your username"
+        if not password:
+            errors["password"] = "Enter your password"
+        if not errors:
+            account = accounts.authenticate(database(current_app), username, password)
+            if account is None:
+                errors["username"] = "Enter a correct username and password"
+            else:
+                session.clear()  # a fresh session on sign-in (no fixation)
+                login_user(account)
+                return redirect(_safe_next(request.args.get("next")))
+    status = 400 if errors else 200
+    return render_template("sign_in.html", errors=errors, username=username), status
+
+
+@bp.post("/sign-out")
+@login_required
+def sign_out():
+    logout_user()
+    session.clear()
+    flash("You have signed out.", "info")
+    return redirect(url_for("auth.sign_in"))
