@@ -20,7 +20,7 @@ from sqlalchemy import func, select, text
 from engine import documents, runtime
 from engine.catalog import collect, deploy
 from engine.documents import check, packs, render, store, templates
-from engine.documents.listener import DocumentError, on_events
+from engine.documents.listener import on_events
 from engine.forms import parse_form
 from engine.runtime import repository
 from engine.store import models
@@ -331,22 +331,29 @@ def _broken_templates(tmp_path, paragraph: str) -> Path:
     ("{{ ''.__class__.__mro__ }}", "unsafe"),
     ("{% for a in %}", "TemplateSyntaxError"),
 ], ids=["missing field", "unsafe template", "broken template"])
-def test_a_document_that_cannot_be_made_refuses_the_completion_and_changes_nothing(deployed, clock, tmp_path,
+def test_a_document_that_cannot_be_made_becomes_an_incident_and_a_retry_makes_it(deployed, clock, tmp_path,
                                                                                    paragraph, reason):
     halton_to_ei_form(deployed, clock, "HAL-BROKEN")
     task = the_task(deployed, "HAL-BROKEN", "ei_step_down_form")
-    before = _state(deployed, "HAL-BROKEN")
     with templates.using(_broken_templates(tmp_path, paragraph)):
-        with pytest.raises(DocumentError) as refused:
-            repository.cache.clear()
-            runtime.complete(deployed, task.id, EI_FORM, "ei.jordan")
-    assert "halton_ei_step_down_form" in str(refused.value) and reason in str(refused.value)
-    assert isinstance(refused.value, runtime.RuntimeRefusal)
-    assert _state(deployed, "HAL-BROKEN") == before
-    assert the_task(deployed, "HAL-BROKEN", "ei_step_down_form").state == "open"
-    # With the template fixed, the same completion goes through (nothing was left half-done).
-    do(deployed, "HAL-BROKEN", "ei_step_down_form", EI_FORM, "ei.jordan")
-    assert [d.template_id for d in case_documents(deployed, "HAL-BROKEN")] == ["halton_ei_step_down_form"]
+        repository.cache.clear()
+        runtime.complete(deployed, task.id, EI_FORM, "ei.jordan")
+        # The worker's completion stands; the document is an incident, and nothing of it is stored.
+        done = runtime.tasks(deployed, business_key="HAL-BROKEN", state="completed")
+        assert task.id in {t.id for t in done}
+        assert case_documents(deployed, "HAL-BROKEN") == []
+        [incident] = runtime.incidents(deployed, instance_id=task.instance_id)
+        assert incident.kind == "document" and incident.element_id == "ei_step_down_form"
+        assert "halton_ei_step_down_form" in incident.error and reason in incident.error
+        # Retrying with the template still broken counts an attempt and changes nothing else.
+        assert runtime.retry_incident(deployed, incident.id, "admin").incident_id == incident.id
+        assert runtime.incidents(deployed, instance_id=task.instance_id)[0].attempts == 2
+        assert case_documents(deployed, "HAL-BROKEN") == []
+    # With the template fixed, the retry makes the document from the completion's own data.
+    assert runtime.retry_incident(deployed, incident.id, "admin").incident_id is None
+    assert runtime.incidents(deployed, instance_id=task.instance_id) == []
+    [document] = case_documents(deployed, "HAL-BROKEN")
+    assert document.template_id == "halton_ei_step_down_form" and document.task_id == task.id
 
 
 def test_north_somerset_meeting_notes_carry_the_decision_attendees_and_actions(deployed, clock):

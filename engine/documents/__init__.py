@@ -7,9 +7,10 @@ check against the forms), `packs` (case and meeting packs), `cli` (`stepwise pac
 """
 from engine import runtime
 
-from .listener import DocumentError, on_events
+from .listener import INCIDENT_KIND, DocumentError, on_events, retry
 from .store import StoredDocument, document_content, documents
 
 runtime.subscribe(on_events)
+runtime.events.on_retry(INCIDENT_KIND, retry)
 
 __all__ = ["DocumentError", "StoredDocument", "document_content", "documents", "on_events"]

@@ -4,14 +4,16 @@ Registered with `engine.runtime.subscribe` when `engine.documents` is imported. 
 `task.completed` event whose element has the `document` property, the template is rendered from
 the case (case_record/case_person) and the task's data after completion, stored as the next
 version for (case, template) on `unit.conn`, and audited as `document.created`. A template that
-cannot be rendered (missing file, unknown field, unsafe or broken Jinja) raises `DocumentError`,
-which rolls the whole completion back: no half-completed task. A document id the catalogue does
-not list at all is audited as `document.skipped` and the completion goes ahead.
+cannot be rendered (missing file, unknown field, unsafe or broken Jinja) becomes an incident of
+kind "document" on the instance: the completion stands (the worker's form is never lost), nothing
+of the document is stored, and `runtime.retry_incident` renders it again once the template is
+fixed. A document id the catalogue does not list at all is audited as `document.skipped`.
 """
 from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -19,6 +21,7 @@ from sqlalchemy import select
 from engine import clock
 from engine.catalog import specs as catalog_specs
 from engine.runtime.errors import RuntimeRefusal
+from engine.runtime.events import Event
 from engine.store import models
 
 from . import render, store, templates
@@ -31,12 +34,11 @@ _PEOPLE = models.CasePerson.__table__
 
 
 class DocumentError(RuntimeRefusal):
-    """A document could not be made; the call that would have made it changed nothing."""
+    """A document could not be made (nothing of it was stored)."""
 
     def __init__(self, template_id: str, task_name: str | None, reason: str):
         self.template_id, self.task_name, self.reason = template_id, task_name, reason
-        super().__init__(f"document '{template_id}' for task '{task_name or '?'}' could not be made: {reason}; "
-                         "the task has not been completed")
+        super().__init__(f"document '{template_id}' for task '{task_name or '?'}' could not be made: {reason}")
 
 
 def case_context(conn, business_key: str) -> dict:
@@ -122,5 +124,34 @@ def on_events(unit, events) -> None:
         if event.action != "task.completed":
             continue
         template_id = (event.context.get("properties") or {}).get("document")
-        if template_id:
+        if not template_id:
+            continue
+        try:
             make_document(unit, event, template_id)
+        except DocumentError as error:
+            # make_document raises before it writes, so there is nothing to undo here.
+            unit.raise_incident(
+                instance_id=event.instance_id, business_key=event.business_key,
+                element_id=event.details.get("element_id"), error=str(error), kind=INCIDENT_KIND,
+                details={"template": template_id, "event": _event_record(event)},
+            )
+
+
+INCIDENT_KIND = "document"
+_KEPT_CONTEXT = ("definition_id", "data", "properties")
+
+
+def _event_record(event) -> dict:
+    """What a retry needs to make the document as the completion would have."""
+    return {
+        "action": event.action, "at": event.at.isoformat(), "actor": event.actor,
+        "business_key": event.business_key, "instance_id": event.instance_id, "task_id": event.task_id,
+        "details": event.details, "context": {k: event.context.get(k) for k in _KEPT_CONTEXT},
+    }
+
+
+def retry(unit, incident) -> None:
+    """Render the document of a failed completion again (raises DocumentError if it still fails)."""
+    record = dict(incident.details["event"])
+    record["at"] = datetime.fromisoformat(record["at"])
+    make_document(unit, Event(**record), incident.details["template"])

@@ -60,3 +60,17 @@ def publish(unit, events: list[Event]) -> None:
     install()
     for listener in list(_listeners):
         listener(unit, events)
+
+
+# Incidents raised by a listener (kind other than "engine") are retried by the function its module
+# registers: retry(unit, incident_row) raises to fail the retry again.
+_retries: dict[str, Callable] = {}
+
+
+def on_retry(kind: str, retry: Callable) -> None:
+    _retries[kind] = retry
+
+
+def retry_for(kind: str) -> Callable | None:
+    install()
+    return _retries.get(kind)

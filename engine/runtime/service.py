@@ -22,7 +22,7 @@ from engine.catalog import specs as catalog_specs
 from engine.store import models
 from engine.store.db import Database
 
-from . import cases, projection, repository
+from . import cases, events, projection, repository
 from .errors import Conflict, InvalidInput, InvalidSubmission, NotFound, StaleVersion
 from .repository import InstanceRef
 from .unit import Outcome, Unit, describe
@@ -465,6 +465,7 @@ def record_incident(db: Database, instance_id: str, element_id: str | None, erro
         instance = unit.lock_instance(instance_id)
         incident_id = conn.execute(_INCIDENTS.insert().returning(_INCIDENTS.c.id), {
             "instance_id": instance_id, "element_id": element_id, "error": error, "created_at": clock.now(), "attempts": 1,
+            "kind": "engine", "details": None,
         }).scalar_one()
         if instance is not None and instance.state == "running":
             # Out of the timer queue until someone retries it; the version bump voids cached copies.
@@ -487,7 +488,7 @@ def incidents(db: Database, *, instance_id: str | None = None, open_only: bool =
 
 
 def retry_incident(db: Database, incident_id: int, actor: str) -> Outcome:
-    """Run the engine steps of an instance with an open incident again."""
+    """Run again what failed: the engine steps of the instance, or a listener's own work."""
     with db.connection() as conn:
         unit = Unit(conn, db.url, actor)
         incident = conn.execute(select(_INCIDENTS).where(_INCIDENTS.c.id == incident_id)).first()
@@ -496,9 +497,12 @@ def retry_incident(db: Database, incident_id: int, actor: str) -> Outcome:
         if incident.resolved_at is not None:
             raise Conflict(f"incident {incident_id} was already resolved by {incident.resolved_by}")
         instance = unit.lock_instance(incident.instance_id)
-        # The retry is the engine steps themselves: nothing to do before them.
-        outcome = unit.apply(unit.load(instance), lambda wf: wf.refresh_timers(), unit.reloader(instance),
-                             retrying=incident_id, settle=True)
+        if incident.kind != "engine":
+            outcome = _retry_listener_work(unit, incident, instance)
+        else:
+            # The retry is the engine steps themselves: nothing to do before them.
+            outcome = unit.apply(unit.load(instance), lambda wf: wf.refresh_timers(), unit.reloader(instance),
+                                 retrying=incident_id, settle=True)
         if outcome.incident_id is None:
             conn.execute(_INCIDENTS.update().where(_INCIDENTS.c.id == incident_id)
                          .values(resolved_at=clock.now(), resolved_by=actor))
@@ -506,6 +510,25 @@ def retry_incident(db: Database, incident_id: int, actor: str) -> Outcome:
                        incident_id=incident_id)
         unit.flush_audit()
     unit.done()
+    return outcome
+
+
+def _retry_listener_work(unit: Unit, incident, instance: InstanceRef) -> Outcome:
+    retry = events.retry_for(incident.kind)
+    if retry is None:
+        raise Conflict(f"incident {incident.id} is of kind '{incident.kind}', which nothing here can retry")
+    outcome = Outcome(instance.id, instance.version, instance.state)
+    savepoint = unit.conn.begin_nested()
+    try:
+        retry(unit, incident)
+        unit.flush_audit()  # what the retry made is announced inside its savepoint
+        savepoint.commit()
+    except Exception as error:  # noqa: BLE001 - a failed retry is counted, not raised
+        savepoint.rollback()
+        unit.discard_audit()
+        unit.conn.execute(_INCIDENTS.update().where(_INCIDENTS.c.id == incident.id)
+                          .values(attempts=_INCIDENTS.c.attempts + 1, error=describe(error)))
+        outcome.incident_id = incident.id
     return outcome
 
 

@@ -143,6 +143,10 @@ class Unit:
         self._audit.insert(at, row)
         self._context.insert(at, context or {})
 
+    def discard_audit(self) -> None:
+        """Forget recorded rows not yet written (their work was rolled back)."""
+        self._audit, self._context = [], []
+
     def mark(self) -> int:
         return len(self._audit)
 
@@ -242,6 +246,18 @@ class Unit:
         self._route(loaded, events, hops)
         return outcome
 
+    def raise_incident(self, *, instance_id: str, business_key: str | None, element_id: str | None, error: str,
+                       kind: str, details: dict) -> int:
+        """An incident a listener raises for work of its own (e.g. a document that could not be
+        made): the change that caused it stands, the incident waits for a retry (`events.on_retry`)."""
+        incident_id = self.conn.execute(_INSERT_INCIDENT, {
+            "instance_id": instance_id, "element_id": element_id, "error": error, "created_at": clock.now(),
+            "attempts": 1, "kind": kind, "details": json.loads(json.dumps(details, default=str)),
+        }).scalar_one()
+        self.audit("incident.raised", business_key=business_key, instance_id=instance_id, incident_id=incident_id,
+                   element_id=element_id, error=error, kind=kind)
+        return incident_id
+
     def _record_incident(self, instance: InstanceRef, incident, retrying: int | None, now) -> int:
         message, element_id = incident
         if retrying is not None:
@@ -254,6 +270,7 @@ class Unit:
         else:
             incident_id = self.conn.execute(_INSERT_INCIDENT, {
                 "instance_id": instance.id, "element_id": element_id, "error": message, "created_at": now, "attempts": 1,
+                "kind": "engine", "details": None,
             }).scalar_one()
         self.audit("incident.raised", business_key=instance.business_key, instance_id=instance.id,
                    incident_id=incident_id, element_id=element_id, error=message)

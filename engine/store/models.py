@@ -247,6 +247,10 @@ class Incident(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     resolved_at: Mapped[datetime | None]
     resolved_by: Mapped[str | None] = mapped_column(String(100))
+    # "engine": a failed engine step, retried by running the steps again. Other kinds belong to a
+    # module that registered a retry for them (engine.runtime.events.on_retry), e.g. "document".
+    kind: Mapped[str] = mapped_column(String(20), default="engine", server_default="engine")
+    details: Mapped[dict[str, Any] | None]
 
 
 class AuditEvent(Base):
