@@ -37,6 +37,7 @@ DEMO_USERS = [
     ("fd.chen", "Wei Chen", ["front_door", "mash", "icart", "edt"], "Front Door", None),
     ("sm.green", "Olivia Green", ["service_manager", "icart_manager", "duty_manager", "locality_panel"], "Service management", None),
     ("ref.ward", "Sam Ward", ["referring_professional"], "Partner agencies", None),
+    ("admin.lee", "Lee Admin", ["admin"], "Stepwise administration", None),  # deploys (REST API, Modeler)
 ]
 
 

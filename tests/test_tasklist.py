@@ -319,3 +319,30 @@ def test_start_a_procedure(db, as_user):
     with db.reader() as session:
         person = session.scalar(select(models.CasePerson).join(models.Case).where(models.Case.business_key == "NS-9"))
         assert (person.name, person.date_of_birth) == ("Kit Example", "2015-02-01")
+
+
+# -- admin pages -----------------------------------------------------------------------------------
+
+def test_incidents_page_retries_for_admins_only(db, app, case, as_user):
+    accounts.save_user(db, "admin.lee", "Lee Admin", ["admin"], password=PASSWORD)
+    incident = runtime.record_incident(db, case.instance_id, "propose_step_down", "LCS did not answer", "worker")
+    worker = as_user("sw.amira")
+    assert "Incidents" not in worker.get("/").get_data(as_text=True)
+    assert worker.get("/admin/incidents").status_code == 404
+    assert worker.post(f"/admin/incidents/{incident}/retry", data={"csrf_token": token(worker, "/")}).status_code == 404
+    assert app.test_client().get("/admin/incidents").status_code == 302  # not signed in: to sign-in
+    assert [i.id for i in runtime.incidents(db)] == [incident]
+
+    admin = as_user("admin.lee")
+    page = admin.get("/admin/incidents").get_data(as_text=True)
+    assert "LCS did not answer" in page and f"/admin/incidents/{incident}/retry" in page
+    assert admin.post(f"/admin/incidents/{incident}/retry").status_code == 400  # no CSRF token
+    assert [i.id for i in runtime.incidents(db)] == [incident]
+    done = admin.post(f"/admin/incidents/{incident}/retry", data={"csrf_token": token(admin, "/admin/incidents")})
+    assert done.status_code == 302 and done.headers["Location"] == "/admin/incidents"
+    assert runtime.incidents(db) == []
+    after = admin.get("/admin/incidents").get_data(as_text=True)
+    assert f"Incident {incident} is resolved" in after and "There are no open incidents" in after
+    (resolved,) = runtime.incidents(db, open_only=False)
+    assert resolved.resolved_by == "admin.lee"
+    assert admin.post("/admin/incidents/999/retry", data={"csrf_token": token(admin, "/admin/incidents")}).status_code == 404

@@ -88,14 +88,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     _vendor_routes(app)
 
-    from . import auth, views
+    from . import admin, auth, views
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
+    app.register_blueprint(admin.bp)
     # Signed messages from the councils' case systems: the sender signs them (Standard Webhooks),
     # so they carry no CSRF token.
     app.register_blueprint(inbound_webhooks)
     csrf.exempt(inbound_webhooks)
+    from engine.api import bp as engine_rest  # Camunda 7 REST dialect: HTTP Basic, no cookies, so no CSRF
+    app.register_blueprint(engine_rest)
+    csrf.exempt(engine_rest)
 
     from flask import render_template
     from flask_wtf.csrf import CSRFError

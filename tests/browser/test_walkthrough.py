@@ -1,8 +1,13 @@
-"""A step-down walked in a real browser (Debian's chromium via Playwright; nothing is downloaded):
-a social worker signs in, starts a North Somerset step-down, completes the proposal with one
-validation error and then correctly; the team manager signs in and agrees; the case page shows
-the diagram and the timeline. axe-core runs on every page: no serious or critical violations.
-Screenshots go to test-artifacts/."""
+"""A whole step-down walked in a real browser (Debian's chromium via Playwright; nothing is
+downloaded), signing in as each role in turn with the demo accounts: the social worker starts a
+North Somerset step-down and completes the proposal with one validation error and then correctly;
+the team manager agrees; the social worker records consent and books the locality's slot; the
+weekly slot's timer fires (the worker's job, done here between page steps); the support leader
+records the conversation; the social worker arranges and records the meeting (with "add another"
+actions), steps the case down and closes the record; the family support worker records the first
+contact and the procedure ends. The case page shows the diagram and the timeline. axe-core runs on
+every page: no serious or critical violations, no page or console error. Screenshots go to
+test-artifacts/."""
 from __future__ import annotations
 
 import threading
@@ -112,7 +117,37 @@ def sign_out(page) -> None:
     page.wait_for_url("**/sign-in")
 
 
-def test_step_down_across_roles(db, page):
+def fill_date(scope, legend: str, iso: str) -> None:
+    """A GOV.UK date input (a fieldset named by its legend) from an ISO date."""
+    year, month, day = iso.split("-")
+    group = scope.get_by_role("group", name=legend)
+    group.get_by_label("Day").fill(str(int(day)))
+    group.get_by_label("Month").fill(str(int(month)))
+    group.get_by_label("Year").fill(year)
+
+
+def open_task(page, tab: str, name: str, shot: str) -> None:
+    """From the task list's tab, open the task by its link (one such task is listed)."""
+    page.goto("/")
+    page.get_by_role("link", name=tab).click()
+    check(page, f"task-list-{shot}")
+    page.get_by_role("link", name=name, exact=True).click()
+    page.wait_for_url("**/tasks/*")
+
+
+def complete(page, shot: str) -> None:
+    check(page, f"task-{shot}")
+    page.get_by_role("button", name="Complete task").click()
+    page.wait_for_load_state("load")
+    assert page.locator(".govuk-error-summary").count() == 0, page.locator(".govuk-error-summary").inner_text()
+    assert "is complete" in page.locator(".govuk-notification-banner").first.inner_text()
+
+
+def heading(page) -> str:
+    return page.get_by_role("heading", level=1).inner_text()
+
+
+def test_a_whole_step_down_across_roles(db, clock, page):
     sign_in(page, "sw.amira")
     check(page, "task-list-social-worker")
 
@@ -161,10 +196,102 @@ def test_step_down_across_roles(db, page):
     assert runtime.task(db, manager_task.id).state == "completed"
     assert runtime.task(db, manager_task.id).completed_by == "tm.jones"
 
+
+    # The social worker again: consent, then the locality's weekly slot with the support leader.
+    sign_out(page)
+    sign_in(page, "sw.amira")
+    open_task(page, "My teams' unassigned", "Discuss the offer with the family and ask consent", "consent")
+    fill_date(page, "Date discussed with the family", "2026-11-23")
+    page.get_by_label("The child or children's views").fill("Robin wants the worker to help with mornings.")
+    page.get_by_label("Given", exact=True).check()
+    page.get_by_label("Who gave, refused or decided not to seek consent").fill("Mother (Sam Example)")
+    fill_date(page, "Date of the consent decision", "2026-11-23")
+    complete(page, "seek-consent")
+
+    assert heading(page).startswith("Contact the locality support leader")  # the next task is the same worker's: shown at once
+    page.get_by_label("Locality", exact=True).select_option("north")  # North: Wednesday 4pm
+    fill_date(page, "Date the support leader was contacted", "2026-11-23")
+    page.get_by_label("Reasons for step-down, as sent to the support leader").fill("CIN goals met; family want help with routines.")
+    complete(page, "book-slot")
+    assert runtime.tasks(db, business_key="NS-WALK-1") == []  # waiting for Wednesday's slot
+
+    # The worker's job: fire the slot's timer once the slot has begun.
+    clock.set("2026-11-25T16:00:01+00:00")
+    assert runtime.fire_due_timers(db, clock.now()).fired == 1
+
+    sign_out(page)
+    sign_in(page, "sl.hughes")
+    open_task(page, "My teams' unassigned", "Step-down conversation: record the outcome", "support-leader")
+    fill_date(page, "Date of the conversation", "2026-11-25")
+    estimate = page.get_by_label("Estimated time to allocate a FSW")
+    assert not estimate.is_visible()  # conditional field: shown only for "FSW agreed"
+    page.get_by_label("Step-down to a FWB intensive family support worker agreed").check()
+    assert estimate.is_visible()
+    estimate.fill("About 3 weeks")
+    page.get_by_label("Notes of the conversation").fill("Reasons for step-down discussed with the social worker.")
+    complete(page, "conversation-outcome")
+
+    sign_out(page)
+    sign_in(page, "sw.amira")
+    open_task(page, "My teams' unassigned", "Arrange the step-down meeting and send invites", "arrange")
+    fill_date(page, "Date of the step-down meeting", "2026-12-03")
+    page.get_by_label("Venue", exact=True).select_option("family_hub")
+    page.get_by_label("This is the final CIN meeting").check()
+    page.get_by_label("Invites sent and the family supported to attend").check()
+    page.get_by_label("Yes", exact=True).check()
+    complete(page, "arrange-meeting")
+
+    assert heading(page).startswith("Record the step-down meeting")
+    fill_date(page, "Date the meeting was held", "2026-12-03")
+    attended = page.get_by_role("group", name="Who attended")
+    for who in ("Social worker", "FWB support leader", "Family support worker", "Parent or carer"):
+        attended.get_by_label(who, exact=True).check()
+    page.get_by_label("Meeting notes").fill("First half: step-down plan agreed. Second half: family plan written with the family.")
+    page.get_by_label("Step-down plan").fill("Step down to FWB intensive family support from 7 December.")
+    page.get_by_label("Family plan").fill("Morning routine chart & school drop-off plan; fortnightly review.")
+    page.get_by_role("textbox", name="FWB support leader", exact=True).fill("Rhian Hughes")
+    page.get_by_label("Family support worker (if known)").fill("Tobi Okafor")
+    actions = [("Step the record down on LCS", "Social worker", "2026-12-04"), ("First home visit", "FSW", "2026-12-10")]
+    for n, (action, owner, due) in enumerate(actions):
+        if n:
+            page.get_by_role("button", name="Add another").click()  # without JavaScript: the page comes back
+            page.wait_for_load_state("load")
+        item = page.locator(".app-list-item").nth(n)
+        item.get_by_label("Action", exact=True).fill(action)
+        item.get_by_label("Owner", exact=True).fill(owner)
+        fill_date(item, "Due by", due)
+    assert page.get_by_label("Meeting notes").input_value().startswith("First half")  # kept across "Add another"
+    complete(page, "record-meeting")
+
+    assert heading(page).startswith("Step the record down LCS")
+    fill_date(page, "Date stepped down on LCS", "2026-12-04")
+    page.get_by_label("The meeting notes and plan are attached", exact=False).check()
+    complete(page, "step-down-lcs")
+
+    assert heading(page).startswith("Close the LCS record")
+    fill_date(page, "Date closed on LCS", "2026-12-04")
+    page.get_by_label("Closure summary").fill("Stepped down to FWB intensive family support.")
+    complete(page, "close-lcs")
+
+    sign_out(page)
+    sign_in(page, "fsw.okafor")
+    open_task(page, "My teams' unassigned", "Start intensive family support (EHM)", "fsw")
+    fill_date(page, "Date of first contact", "2026-12-10")
+    page.get_by_label("The EHM episode is open and allocated").check()
+    page.get_by_label("Notes", exact=True).fill("Met the family at home; plan explained.")
+    complete(page, "fsw-first-contact")
+
+    assert runtime.tasks(db, business_key="NS-WALK-1") == []
+    done = runtime.tasks(db, business_key="NS-WALK-1", state="completed", limit=100)
+    assert {t.completed_by for t in done} == {"sw.amira", "tm.jones", "sl.hughes", "fsw.okafor"}
+
     page.goto("/cases/NS-WALK-1")
     page.locator("#diagram[data-rendered='true']").wait_for()
-    assert page.locator("#diagram .djs-element.app-completed").count() == 2
-    assert page.locator("#diagram .djs-element.app-active").count() == 1  # seek consent, the social worker's again
+    assert page.locator("#diagram .djs-element.app-active").count() == 0
+    assert page.locator("#diagram .djs-element.app-completed").count() == len({t.element_id for t in done}) == 10
+    assert "Completed" in page.locator("main table").first.inner_text()
     timeline = page.locator(".app-timeline").inner_text()
-    assert "Task completed: Propose step-down" in timeline and "tm.jones" in timeline and "sw.amira" in timeline
-    check(page, "case")
+    for who in ("sw.amira", "tm.jones", "sl.hughes", "fsw.okafor"):
+        assert who in timeline
+    assert "Task completed: Propose step-down" in timeline and "Task completed: Start intensive family support" in timeline
+    check(page, "case-completed")

@@ -1,0 +1,69 @@
+"""The REST API in the Camunda 7 dialect, under `/engine-rest` (see README "REST API").
+
+    app.register_blueprint(engine.api.bp)
+
+Modules: `auth` (HTTP Basic against the task list's accounts), `errors` (Camunda's error body and
+the status codes chosen), `values` (typed variables, dates, paging), `queries` (reads),
+`deployments`, `definitions`, `tasks`, `messages` (the routes), `openapi` (the description).
+Views parse and authorise, then call one `engine.runtime` / `engine.catalog` function.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, jsonify
+from werkzeug.exceptions import HTTPException
+
+from engine.runtime import Conflict, Forbidden, InvalidInput, InvalidSubmission, NotFound, RuntimeRefusal, StaleVersion
+
+from .errors import ApiError
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("engine_rest", __name__, url_prefix="/engine-rest")
+
+
+@bp.errorhandler(ApiError)
+def _api_error(error: ApiError):
+    return error.response()
+
+
+@bp.errorhandler(RuntimeRefusal)
+def _refusal(error: RuntimeRefusal):
+    if isinstance(error, NotFound):
+        return ApiError(404, "InvalidRequestException", str(error)).response()
+    if isinstance(error, StaleVersion):
+        return ApiError(412, "StaleVersion", str(error), expectedVersion=error.expected,
+                        currentVersion=error.actual).response()
+    if isinstance(error, Conflict):
+        return ApiError(409, "Conflict", str(error)).response()
+    if isinstance(error, Forbidden):
+        return ApiError(403, "AuthorizationException", str(error)).response()
+    if isinstance(error, InvalidSubmission):
+        return ApiError(400, "InvalidRequestException", str(error), details={"fields": error.errors}).response()
+    if isinstance(error, InvalidInput):
+        return ApiError(400, "InvalidRequestException", str(error)).response()
+    return ApiError(400, "ProcessEngineException", str(error)).response()
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException):
+    response = jsonify({"type": error.__class__.__name__, "message": error.description or error.name})
+    response.status_code = error.code or 500
+    return response
+
+
+@bp.errorhandler(Exception)
+def _unexpected(error: Exception):
+    log.exception("unexpected error in the REST API")
+    response = jsonify({"type": "ProcessEngineException", "message": "an unexpected error occurred; it is logged"})
+    response.status_code = 500
+    return response
+
+
+from . import deployments, definitions, messages, openapi, tasks  # noqa: E402,F401  (routes)
+
+
+@bp.route("/<path:_unknown>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+def _no_such_resource(_unknown: str):
+    raise ApiError(404, "NotFound", "no such resource in this API (see /engine-rest/openapi.json)")

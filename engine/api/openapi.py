@@ -1,0 +1,196 @@
+"""`GET /engine-rest/openapi.json`: an OpenAPI 3.0 description of what this API answers."""
+from __future__ import annotations
+
+from flask import jsonify
+
+from . import bp
+
+_JSON = "application/json"
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _error(description: str) -> dict:
+    return {"description": description, "content": {_JSON: {"schema": _ref("Exception")}}}
+
+
+def _ok(schema: dict, description: str = "OK") -> dict:
+    return {"description": description, "content": {_JSON: {"schema": schema}}}
+
+
+def _array(name: str) -> dict:
+    return {"type": "array", "items": _ref(name)}
+
+
+def _query(name: str, schema: dict | None = None, description: str = "") -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema or {"type": "string"},
+            "description": description}
+
+
+def _path(name: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+_AUTH = {"401": _error("No or wrong HTTP Basic credentials")}
+_PAGING = [_query("firstResult", {"type": "integer", "minimum": 0}), _query("maxResults", {"type": "integer", "minimum": 0})]
+_TASK_QUERY = [
+    _query("assignee"), _query("candidateGroup", description="one of your roles"), _query("processInstanceId"),
+    _query("processInstanceBusinessKey"), _query("taskDefinitionKey"),
+    _query("dueBefore", {"type": "string", "format": "date-time"}, "e.g. 2026-11-23T09:00:00.000+0000"),
+]
+_NULL_STR = {"type": "string", "nullable": True}
+_VARIABLES = {"type": "object", "additionalProperties": _ref("VariableValue")}
+
+SCHEMAS = {
+    "Exception": {"type": "object", "required": ["type", "message"], "properties": {
+        "type": {"type": "string"}, "message": {"type": "string"},
+        "details": {"type": "object", "description": "ParseException: per resource {errors: [{message, line, column, "
+                    "mainElementId, elementIds}], warnings}; a form's validation: {fields: {key: message}}"}}},
+    "Link": {"type": "object", "properties": {"method": {"type": "string"}, "href": {"type": "string"},
+                                              "rel": {"type": "string"}}},
+    "VariableValue": {"type": "object", "properties": {
+        "value": {"nullable": True}, "type": {"type": "string", "description":
+                                              "String, Boolean, Integer, Short, Long, Double, Date, Json, Object, Null"}}},
+    "Count": {"type": "object", "required": ["count"], "properties": {"count": {"type": "integer"}}},
+    "Deployment": {"type": "object", "required": ["id"], "properties": {
+        "links": {"type": "array", "items": _ref("Link")}, "id": {"type": "string"}, "name": _NULL_STR,
+        "source": _NULL_STR, "deploymentTime": {"type": "string"}, "tenantId": _NULL_STR}},
+    "DeploymentWithDefinitions": {"allOf": [_ref("Deployment"), {"type": "object", "properties": {
+        "deployedProcessDefinitions": {"type": "object", "nullable": True,
+                                       "additionalProperties": _ref("ProcessDefinition")},
+        "deployedCaseDefinitions": {"type": "object", "nullable": True},
+        "deployedDecisionDefinitions": {"type": "object", "nullable": True},
+        "deployedDecisionRequirementsDefinitions": {"type": "object", "nullable": True}}}]},
+    "ProcessDefinition": {"type": "object", "required": ["id", "key", "version"], "properties": {
+        "id": {"type": "string"}, "key": {"type": "string"}, "category": _NULL_STR, "description": _NULL_STR,
+        "name": _NULL_STR, "version": {"type": "integer"}, "resource": _NULL_STR, "deploymentId": {"type": "string"},
+        "diagram": _NULL_STR, "suspended": {"type": "boolean"}, "tenantId": _NULL_STR, "versionTag": _NULL_STR,
+        "historyTimeToLive": {"type": "integer", "nullable": True}, "startableInTasklist": {"type": "boolean"}}},
+    "ProcessDefinitionXml": {"type": "object", "properties": {"id": {"type": "string"}, "bpmn20Xml": {"type": "string"}}},
+    "StartProcessInstance": {"type": "object", "required": ["businessKey"], "properties": {
+        "businessKey": {"type": "string", "description": "the case reference (required in Stepwise)"},
+        "variables": _VARIABLES,
+        "case": {"type": "object", "description": "Stepwise: the case's details the first time it is seen "
+                 "(council, locality, address, children [{name, date_of_birth}], household)"}}},
+    "ProcessInstance": {"type": "object", "required": ["id"], "properties": {
+        "links": {"type": "array", "items": _ref("Link")}, "id": {"type": "string"},
+        "definitionId": {"type": "string"}, "businessKey": _NULL_STR, "caseInstanceId": _NULL_STR,
+        "ended": {"type": "boolean"}, "suspended": {"type": "boolean"}, "tenantId": _NULL_STR}},
+    "Task": {"type": "object", "required": ["id"], "properties": {
+        **{name: _NULL_STR for name in (
+            "name", "assignee", "owner", "created", "lastUpdated", "due", "followUp", "delegationState", "description",
+            "executionId", "parentTaskId", "processDefinitionId", "processInstanceId", "taskDefinitionKey",
+            "caseExecutionId", "caseInstanceId", "caseDefinitionId", "formKey", "tenantId", "businessKey",
+            "processDefinitionKey")},
+        "id": {"type": "string"}, "priority": {"type": "integer"}, "suspended": {"type": "boolean"},
+        "camundaFormRef": {"type": "object", "nullable": True},
+        "candidateGroups": {"type": "array", "items": {"type": "string"}}}},
+    "UserId": {"type": "object", "properties": {"userId": {"type": "string"}}},
+    "CompleteTask": {"type": "object", "properties": {"variables": _VARIABLES,
+                                                      "withVariablesInReturn": {"type": "boolean", "enum": [False]}}},
+    "CorrelationMessage": {"type": "object", "required": ["messageName"], "properties": {
+        "messageName": {"type": "string"}, "businessKey": {"type": "string"}, "correlationKeys": _VARIABLES,
+        "processVariables": _VARIABLES, "resultEnabled": {"type": "boolean"}}},
+    "MessageCorrelationResult": {"type": "object", "properties": {
+        "resultType": {"type": "string"}, "execution": {"type": "object", "nullable": True},
+        "processInstance": {"type": "object", "nullable": True}}},
+}
+
+_TASK_ID = [_path("id")]
+_JSON_BODY = lambda name: {"required": False, "content": {_JSON: {"schema": _ref(name)}}}  # noqa: E731
+_NO_CONTENT = {"204": {"description": "Done"}}
+
+PATHS = {
+    "/deployment/create": {"post": {
+        "summary": "Deploy BPMN, DMN and form files (as Camunda Modeler sends them); needs the role admin",
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {"type": "object", "properties": {
+            "deployment-name": {"type": "string"}, "deployment-source": {"type": "string"},
+            "deploy-changed-only": {"type": "string", "enum": ["true", "false"]},
+            "enable-duplicate-filtering": {"type": "string", "enum": ["true", "false"]},
+            "data": {"type": "string", "format": "binary", "description": "one part per file, any part name"}}}}}},
+        "responses": {"200": _ok(_ref("DeploymentWithDefinitions")),
+                      "400": _error("Not multipart, no files, or a file refused (ParseException naming the element)"),
+                      "403": _error("Not an admin"), "413": _error("Too large"), **_AUTH}}},
+    "/deployment": {"get": {"summary": "Deployments, oldest first", "parameters": [_query("name"), *_PAGING],
+                            "responses": {"200": _ok(_array("Deployment")), "400": _error("Bad paging"), **_AUTH}}},
+    "/deployment/{id}": {"get": {"summary": "One deployment", "parameters": [_path("id")],
+                                 "responses": {"200": _ok(_ref("Deployment")), "404": _error("No such deployment"),
+                                               **_AUTH}}},
+    "/process-definition": {"get": {"summary": "Process definitions", "parameters": [
+        _query("key"), _query("deploymentId"), _query("latestVersion", {"type": "string", "enum": ["true", "false"]}),
+        *_PAGING], "responses": {"200": _ok(_array("ProcessDefinition")), "400": _error("Bad parameter"), **_AUTH}}},
+    "/process-definition/count": {"get": {"summary": "How many process definitions", "parameters": [
+        _query("key"), _query("deploymentId"), _query("latestVersion", {"type": "string", "enum": ["true", "false"]})],
+        "responses": {"200": _ok(_ref("Count")), "400": _error("Bad parameter"), **_AUTH}}},
+    "/process-definition/{id}": {"get": {"summary": "One definition", "parameters": [_path("id")], "responses": {
+        "200": _ok(_ref("ProcessDefinition")), "404": _error("No such definition"), **_AUTH}}},
+    "/process-definition/key/{key}": {"get": {"summary": "The newest version of a key", "parameters": [_path("key")],
+                                              "responses": {"200": _ok(_ref("ProcessDefinition")),
+                                                            "404": _error("No such key"), **_AUTH}}},
+    "/process-definition/{id}/xml": {"get": {"summary": "The BPMN XML", "parameters": [_path("id")], "responses": {
+        "200": _ok(_ref("ProcessDefinitionXml")), "404": _error("No such definition"), **_AUTH}}},
+    "/process-definition/key/{key}/xml": {"get": {"summary": "The BPMN XML of the newest version",
+                                                  "parameters": [_path("key")], "responses": {
+        "200": _ok(_ref("ProcessDefinitionXml")), "404": _error("No such key"), **_AUTH}}},
+    "/process-definition/key/{key}/start": {"post": {
+        "summary": "Start the newest version for a case", "parameters": [_path("key")],
+        "requestBody": _JSON_BODY("StartProcessInstance"),
+        "responses": {"200": _ok(_ref("ProcessInstance")), "400": _error("Bad variables or business key"),
+                      "404": _error("No such key"), **_AUTH}}},
+    "/process-definition/{id}/start": {"post": {
+        "summary": "Start this version for a case", "parameters": [_path("id")],
+        "requestBody": _JSON_BODY("StartProcessInstance"),
+        "responses": {"200": _ok(_ref("ProcessInstance")), "400": _error("Bad variables or business key"),
+                      "404": _error("No such definition"), **_AUTH}}},
+    "/task": {"get": {"summary": "Open tasks of your roles, soonest due first", "parameters": [*_TASK_QUERY, *_PAGING],
+                      "responses": {"200": _ok(_array("Task")), "400": _error("Bad parameter"), **_AUTH}}},
+    "/task/count": {"get": {"summary": "How many open tasks of your roles match", "parameters": _TASK_QUERY,
+                            "responses": {"200": _ok(_ref("Count")), "400": _error("Bad parameter"), **_AUTH}}},
+    "/task/{id}": {"get": {"summary": "One open task (ETag: the instance version)", "parameters": _TASK_ID,
+                           "responses": {"200": _ok(_ref("Task")), "404": _error("No such open task for your roles"),
+                                         **_AUTH}}},
+    "/task/{id}/deployed-form": {"get": {"summary": "The task's Camunda Form (form-js JSON)", "parameters": _TASK_ID,
+                                         "responses": {"200": _ok({"type": "object"}),
+                                                       "404": _error("No such task, or it has no form"), **_AUTH}}},
+    "/task/{id}/claim": {"post": {"summary": "Claim for yourself", "parameters": _TASK_ID,
+                                  "requestBody": _JSON_BODY("UserId"), "responses": {
+        **_NO_CONTENT, "400": _error("Bad body"), "403": _error("userId is someone else"),
+        "404": _error("No such task for your roles"), "409": _error("Claimed by someone else, or done"), **_AUTH}}},
+    "/task/{id}/unclaim": {"post": {"summary": "Give back a task you hold", "parameters": _TASK_ID, "responses": {
+        **_NO_CONTENT, "403": _error("Held by someone else"), "404": _error("No such task for your roles"),
+        "409": _error("Already done"), **_AUTH}}},
+}
+for _action in ("complete", "submit-form"):
+    PATHS[f"/task/{{id}}/{_action}"] = {"post": {
+        "summary": "Complete with the form's values (validated against the task's form)",
+        "parameters": [*_TASK_ID, {"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
+                                   "description": "the ETag of GET /task/{id}: refuse if the case changed since"}],
+        "requestBody": _JSON_BODY("CompleteTask"),
+        "responses": {**_NO_CONTENT, "400": _error("Invalid values (details.fields)"),
+                      "404": _error("No such task for your roles"), "409": _error("Claimed by someone else, or done"),
+                      "412": _error("The case changed since the ETag given"), **_AUTH}}}
+PATHS["/message"] = {"post": {
+    "summary": "Correlate a message to the one instance waiting for it", "requestBody": {
+        "required": True, "content": {_JSON: {"schema": _ref("CorrelationMessage")}}},
+    "responses": {**_NO_CONTENT, "200": _ok(_array("MessageCorrelationResult"), "With resultEnabled"),
+                  "400": _error("No messageName, or no / several instances wait for it"), **_AUTH}}}
+PATHS["/openapi.json"] = {"get": {"summary": "This document", "security": [],
+                                  "responses": {"200": _ok({"type": "object"})}}}
+
+DOCUMENT = {
+    "openapi": "3.0.3",
+    "info": {"title": "Stepwise REST API (Camunda 7 dialect)", "version": "1",
+             "description": "The parts of Camunda 7's REST API that Stepwise answers. HTTP Basic with a Stepwise "
+                            "account; you see and act on tasks of your roles only; deploying needs the role admin."},
+    "servers": [{"url": "/engine-rest"}],
+    "security": [{"basic": []}],
+    "paths": PATHS,
+    "components": {"schemas": SCHEMAS, "securitySchemes": {"basic": {"type": "http", "scheme": "basic"}}},
+}
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    return jsonify(DOCUMENT)
