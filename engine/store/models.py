@@ -180,7 +180,9 @@ class HumanTask(Base):
         # The task list's order (soonest due first, undated last), so a page is read from the
         # index and never sorted in full.
         Index("ix_human_task_list_order", "state", text("(due_at IS NULL)"), "due_at", "created_at", "id"),
-        Index("ix_human_task_assignee", "assignee", "state"),
+        # "Assigned to me" in display order: read from here, not by filtering the whole list.
+        Index("ix_human_task_assignee_order", "assignee", "state", text("(due_at IS NULL)"), "due_at", "created_at",
+              "id"),
         Index("ix_human_task_instance", "instance_id", "state"),
         Index("ix_human_task_business_key", "business_key", "state"),
         # Reports: completions and referrals of named elements (the step-down tray, front-door referrals).
