@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
-from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select, type_coerce
 
 from engine import clock
 from engine.store import models
 from engine.store.db import Database
 
+from . import sqltime
 from .config import DEFAULT, ReportConfig
 from .period import Filters, add_months, utc_day
 
@@ -45,13 +46,6 @@ class Report:
 
 
 # -- shared pieces --------------------------------------------------------------------------------
-
-def _month(column, dialect: str):
-    """'YYYY-MM' of a UTC timestamp column, in SQL."""
-    if dialect == "sqlite":
-        return func.substr(column, 1, 7)  # stored as naive UTC text 'YYYY-MM-DD HH:MM:SS'
-    return func.to_char(func.timezone("UTC", column), "YYYY-MM")
-
 
 def direction_of(key: str, config: ReportConfig = DEFAULT) -> str:
     if config.step_up_marker in key:
@@ -111,7 +105,7 @@ def steps(db: Database, filters: Filters, config: ReportConfig = DEFAULT) -> Rep
     outcome = _FACT.alias("outcome")
     with db.reader() as session:
         definitions = _definitions(session, config)
-        month = _month(_PI.c.started_at, db.dialect).label("month")
+        month = sqltime.month(_PI.c.started_at, db.dialect).label("month")
         query = (
             select(month, _PI.c.definition_id, route.c.value, _PI.c.state, outcome.c.value, func.count())
             .select_from(_PI)
@@ -154,6 +148,26 @@ class IndexEvent:
 
     def _within(self, months: int) -> bool:
         return self.re_referred_at is not None and utc_day(self.re_referred_at) <= add_months(utc_day(self.ended_at), months)
+
+
+def _ids(definitions: dict[str, str], direction: str, config: ReportConfig) -> list[str]:
+    return sorted(i for i, k in definitions.items() if direction_of(k, config) == direction)
+
+
+def _closures(definitions: dict[str, str], filters: Filters, config: ReportConfig):
+    """Step-downs and closures ending in the period: a select over `_PI` (with its outcome fact
+    as `outcome`), the case filters applied."""
+    outcome = _FACT.alias("outcome")
+    stays = sorted(config.stays_with_social_care)
+    query = (
+        select(_PI.c.case_id, _PI.c.id, _PI.c.definition_id, outcome.c.value.label("outcome"), _PI.c.ended_at)
+        .select_from(_PI)
+        .outerjoin(outcome, and_(outcome.c.instance_id == _PI.c.id, outcome.c.name == "outcome"))
+        .where(*_in_period(_PI.c.ended_at, filters), _PI.c.state == "completed",
+               _PI.c.definition_id.in_(_ids(definitions, "step_down", config)),
+               or_(outcome.c.value.is_(None), outcome.c.value.not_in(stays)) if stays else literal(True))
+    )
+    return _with_case(query, _PI.c.case_id, filters)
 
 
 def _business_keys(session, case_ids) -> dict[int, str]:
@@ -249,51 +263,85 @@ class TrayStay:
         return self.allocated_at is None and self.state in ("running", "incident")
 
 
+def _tray_elements(table, config: ReportConfig, which: int, *, by_element: bool = True):
+    """The (process, element) pairs of the tray's decisions (which=0) or allocations (1), on `table`.
+    `by_element=False` keeps the test off the element index (a look-up by instance reads that
+    instance's few tasks instead of every completion of the element)."""
+    elements = sorted({e for spec in config.tray.values() for e in spec[which]})
+    element = table.c.element_id if by_element else func.coalesce(table.c.element_id, "")
+    pairs = [and_(table.c.process_key == key, table.c.element_id.in_(spec[which]))
+             for key, spec in sorted(config.tray.items()) if spec[which]]
+    return and_(element.in_(elements), or_(*pairs)) if pairs else literal(False)
+
+
+def _decisions(filters: Filters, config: ReportConfig):
+    """Per instance (and process): the first completion of a step-down decision element in the period."""
+    query = (select(_HT.c.instance_id, _HT.c.process_key, func.min(_HT.c.completed_at).label("decided_at"))
+             .where(_tray_elements(_HT, config, 0), *_in_period(_HT.c.completed_at, filters))
+             .group_by(_HT.c.instance_id, _HT.c.process_key))
+    if filters.council is not None or filters.team is not None:
+        query = _with_case(query.join(_PI, _PI.c.id == _HT.c.instance_id), _PI.c.case_id, filters)
+    return query.subquery("decided")
+
+
+def _stays(filters: Filters, config: ReportConfig):
+    """Per instance with a step-down decision in the period: process, case, state, decided_at and
+    allocated_at (the first allocation completed at or after the decision, a correlated look-up)."""
+    decided = _decisions(filters, config)
+    alloc = _HT.alias("alloc")
+    allocated_at = type_coerce(
+        select(func.min(alloc.c.completed_at))
+        .where(alloc.c.instance_id == decided.c.instance_id, _tray_elements(alloc, config, 1, by_element=False),
+               alloc.c.completed_at >= decided.c.decided_at)
+        .scalar_subquery(), _UTC)
+    return (select(decided.c.instance_id, decided.c.process_key, decided.c.decided_at,
+                   allocated_at.label("allocated_at"), _PI.c.state, _PI.c.case_id)
+            .select_from(decided).join(_PI, _PI.c.id == decided.c.instance_id))
+
+
 def tray_stays(db: Database, filters: Filters, config: ReportConfig = DEFAULT) -> list[TrayStay]:
     """Per instance whose first step-down decision in the period falls in it, ordered by decision.
 
     Completions are read from the task table (`human_task.completed_at` of each element; the
     same moments as the `task.completed` audit rows, with the element as an indexed column)."""
-    decisions = {(key, element) for key, (elements, _) in config.tray.items() for element in elements}
-    allocations = {(key, element) for key, (_, elements) in config.tray.items() for element in elements}
-    if not decisions:
+    if not config.tray:
         return []
+    stays = _stays(filters, config).subquery()
+    query = (select(_CASE.c.business_key, stays.c.case_id, stays.c.process_key, stays.c.decided_at,
+                    stays.c.allocated_at, stays.c.state)
+             .join(_CASE, _CASE.c.id == stays.c.case_id))
     with db.reader() as session:
-        decided: dict[str, tuple[str, datetime]] = {}
-        instances: dict[str, tuple[int, str]] = {}
-        query = (select(_HT.c.instance_id, _HT.c.process_key, _HT.c.element_id, _PI.c.case_id, _PI.c.state,
-                        func.min(_HT.c.completed_at))
-                 .join(_PI, _PI.c.id == _HT.c.instance_id)
-                 .where(_HT.c.element_id.in_(sorted({e for _, e in decisions})), *_in_period(_HT.c.completed_at, filters))
-                 .group_by(_HT.c.instance_id, _HT.c.process_key, _HT.c.element_id, _PI.c.case_id, _PI.c.state))
-        for instance_id, key, element, case_id, state, at in session.execute(_with_case(query, _PI.c.case_id, filters)):
-            if (key, element) in decisions and (instance_id not in decided or at < decided[instance_id][1]):
-                decided[instance_id] = (key, at)
-                instances[instance_id] = (case_id, state)
-        allocated: dict[str, datetime] = {}
-        query = (select(_HT.c.instance_id, _HT.c.process_key, _HT.c.element_id, _HT.c.completed_at)
-                 .where(_HT.c.element_id.in_(sorted({e for _, e in allocations})), _HT.c.completed_at >= filters.lower))
-        for instance_id, key, element, at in session.execute(query):
-            if instance_id in decided and (key, element) in allocations:
-                if at >= decided[instance_id][1] and (instance_id not in allocated or at < allocated[instance_id]):
-                    allocated[instance_id] = at
-        keys = _business_keys(session, {c for c, _ in instances.values()})
-    stays = [TrayStay(keys[case_id], case_id, decided[i][0], decided[i][1], allocated.get(i), state)
-             for i, (case_id, state) in instances.items()]
-    stays.sort(key=lambda s: (s.decided_at, s.business_key))
-    return stays
+        found = [TrayStay(*row) for row in session.execute(query)]
+    found.sort(key=lambda s: (s.decided_at, s.business_key))
+    return found
 
 
 def tray(db: Database, filters: Filters, config: ReportConfig = DEFAULT) -> Report:
+    """Days are counted in SQL and grouped (process, month, days): a few thousand rows at most,
+    from which the mean, median and maximum are worked out exactly."""
     now = clock.now()
-    groups: dict[tuple[str, str], list[TrayStay]] = defaultdict(list)
-    for stay in tray_stays(db, filters, config):
-        groups[(stay.process_key, stay.decided_at.strftime("%Y-%m"))].append(stay)
+    dialect = db.dialect
+    groups: dict[tuple[str, str], tuple[list[int], list[int], list[int]]] = {}
+    if config.tray:
+        stays = _stays(filters, config).subquery()
+        month = sqltime.month(stays.c.decided_at, dialect).label("month")
+        done = sqltime.days_between(stays.c.allocated_at, stays.c.decided_at, dialect).label("done")
+        waiting = case((and_(stays.c.allocated_at.is_(None), stays.c.state.in_(("running", "incident"))),
+                        sqltime.days_between(literal(now, _UTC), stays.c.decided_at, dialect))).label("waiting")
+        query = select(stays.c.process_key, month, done, waiting, func.count()).group_by(
+            stays.c.process_key, month, done, waiting)
+        with db.reader() as session:
+            for key, month_value, done_days, waiting_days, n in session.execute(query):
+                total, allocated, waits = groups.setdefault((key, month_value), ([0], [], []))
+                total[0] += n
+                if done_days is not None:
+                    allocated.extend([int(done_days)] * n)
+                if waiting_days is not None:
+                    waits.extend([int(waiting_days)] * n)
     rows = []
-    for (key, month), stays in sorted(groups.items()):
-        done = [_days(s.allocated_at, s.decided_at) for s in stays if s.allocated_at is not None]
-        waiting = [_days(now, s.decided_at) for s in stays if s.waiting]
-        rows.append((key, month, len(stays), len(done), round(statistics.fmean(done), 1) if done else None,
+    for (key, month_value), ([total], done, waiting) in sorted(groups.items()):
+        done.sort()
+        rows.append((key, month_value, total, len(done), round(statistics.fmean(done), 1) if done else None,
                      statistics.median(done) if done else None, max(done) if done else None,
                      len(waiting), max(waiting) if waiting else None))
     return Report("tray", "Days in the step-down tray (step-down decision to early help allocation)",
