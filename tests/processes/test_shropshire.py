@@ -15,6 +15,7 @@ from engine.store import models
 from SpiffWorkflow.util.task import TaskState
 
 from .coverage import flow_coverage
+from .scenario import fire_at, instance_state, next_timer, open_tasks, the_task
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = ROOT / "processes"
@@ -35,19 +36,8 @@ def deployed(db, clock):
 
 # -- helpers ------------------------------------------------------------------------------------
 
-def open_tasks(db, key):
-    return runtime.tasks(db, business_key=key)
-
-
 def open_ids(db, key):
     return {t.element_id for t in open_tasks(db, key)}
-
-
-def the_task(db, key, element_id):
-    tasks = open_tasks(db, key)
-    found = [t for t in tasks if t.element_id == element_id]
-    assert len(found) == 1, f"expected one open '{element_id}', open: {[t.element_id for t in tasks]}"
-    return found[0]
 
 
 def do(db, key, element_id, data, actor, lane=None):
@@ -57,21 +47,6 @@ def do(db, key, element_id, data, actor, lane=None):
         assert task.lane == lane, f"{element_id} is in lane {task.lane}, expected {lane}"
     assert task.form_ref, f"{element_id} has no form"
     return runtime.complete(db, task.id, data, actor)
-
-
-def instance_state(db, key) -> str:
-    with db.reader() as session:
-        return session.scalar(select(models.ProcessInstance.state).where(models.ProcessInstance.business_key == key))
-
-
-def next_timer(db, key):
-    with db.reader() as session:
-        return session.scalar(select(models.ProcessInstance.next_timer_due).where(models.ProcessInstance.business_key == key))
-
-
-def fire_at(db, clock, moment: str):
-    clock.set(moment)
-    return runtime.fire_due_timers(db, clock.now())
 
 
 def just_after(moment: str) -> str:

@@ -8,14 +8,13 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from engine import runtime
 from engine.catalog import collect, deploy
 from engine.runtime import repository
-from engine.store import models
 
 from .coverage import flow_coverage
+from .scenario import fire_at, next_timer, open_tasks, the_task
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = ROOT / "processes"
@@ -33,19 +32,8 @@ def deployed(db, clock):
 
 # -- helpers ------------------------------------------------------------------------------------
 
-def open_tasks(db, key):
-    return runtime.tasks(db, business_key=key)
-
-
 def open_ids(db, key) -> set[str]:
     return {t.element_id for t in open_tasks(db, key)}
-
-
-def the_task(db, key, element_id):
-    tasks = open_tasks(db, key)
-    found = [t for t in tasks if t.element_id == element_id]
-    assert len(found) == 1, f"expected one open '{element_id}', open: {[t.element_id for t in tasks]}"
-    return found[0]
 
 
 def do(db, key, element_id, data, actor):
@@ -53,16 +41,6 @@ def do(db, key, element_id, data, actor):
     outcome = runtime.complete(db, the_task(db, key, element_id).id, data, actor)
     assert outcome.incident_id is None
     return outcome
-
-
-def next_timer(db, key):
-    with db.reader() as session:
-        return session.scalar(select(models.ProcessInstance.next_timer_due).where(models.ProcessInstance.business_key == key))
-
-
-def fire_at(db, clock, moment: str):
-    clock.set(moment)
-    return runtime.fire_due_timers(db, clock.now())
 
 
 def finished(outcome, db, key):

@@ -15,6 +15,7 @@ from engine.runtime import repository
 from engine.store import models
 
 from .coverage import flow_coverage
+from .scenario import do, fire_at, open_tasks, the_task
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = ROOT / "processes"
@@ -32,22 +33,6 @@ def deployed(db, clock):
 
 # -- helpers ------------------------------------------------------------------------------------
 
-def open_tasks(db, key):
-    return runtime.tasks(db, business_key=key)
-
-
-def the_task(db, key, element_id):
-    tasks = open_tasks(db, key)
-    found = [t for t in tasks if t.element_id == element_id]
-    assert len(found) == 1, f"expected one open '{element_id}', open: {[t.element_id for t in tasks]}"
-    return found[0]
-
-
-def do(db, key, element_id, data, actor):
-    repository.cache.clear()  # every step as a fresh server process would see it
-    return runtime.complete(db, the_task(db, key, element_id).id, data, actor)
-
-
 def instance(db, key) -> models.ProcessInstance:
     with db.reader() as session:
         row = session.scalar(select(models.ProcessInstance).where(models.ProcessInstance.business_key == key))
@@ -61,11 +46,6 @@ def variables(db, key) -> dict:
         workflow = repository.load(session, db.url, row, use_cache=False).workflow
         waiting = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
         return dict(waiting[0].data) if waiting else dict(workflow.data)  # the case's data as it stands
-
-
-def fire_at(db, clock, moment: str):
-    clock.set(moment)
-    return runtime.fire_due_timers(db, clock.now())
 
 
 def assert_finished(db, key, outcome):
