@@ -12,12 +12,12 @@ Modules: ``schema`` parses, ``model`` holds the node types, ``feel`` is the FEEL
 """
 from .errors import FormError
 from .feel import Expression, FeelError
-from .flat import nest
+from .flat import nest, path_steps
 from .model import Component, Field, Form
 from .schema import parse_form
 from .validate import ValidationResult, validate
 
 __all__ = [
     "Component", "Expression", "FeelError", "Field", "Form", "FormError", "ValidationResult",
-    "nest", "parse_form", "validate",
+    "nest", "parse_form", "path_steps", "validate",
 ]

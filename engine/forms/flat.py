@@ -38,7 +38,7 @@ def nest(form: Form, posted: Any) -> dict:
         base, dash, suffix = name.rpartition("-")
         if dash and suffix in _DATE_PARTS and _template(base) in dates:
             name, part = base, suffix
-        steps = _steps(name)
+        steps = path_steps(name)
         if steps is None:
             continue
         if part is not None:
@@ -61,7 +61,7 @@ def _pairs(posted: Any) -> Iterable[tuple[Any, Any]]:
     return list(posted or ())
 
 
-def _steps(name: str) -> list | None:
+def path_steps(name: str) -> list | None:
     """"actions[0].owner" -> ["actions", 0, "owner"]; None for names that are not data paths."""
     steps: list = []
     for piece in name.split("."):

@@ -17,7 +17,6 @@ from engine import forms
 from engine.forms.model import Component
 
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
-_NAME_PART = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d{1,6})\])?")
 
 
 def html_id(name: str) -> str:
@@ -186,22 +185,10 @@ def error_list(widgets: list[Widget]) -> list[dict]:
     return found
 
 
-def _steps(name: str) -> list | None:
-    steps: list = []
-    for piece in name.split("."):
-        match = _NAME_PART.fullmatch(piece)
-        if not match:
-            return None
-        steps.append(match.group(1))
-        if match.group(2) is not None:
-            steps.append(int(match.group(2)))
-    return steps
-
-
 def change_list(data: dict, name: str, remove: int | None = None) -> bool:
     """'Add another' / 'Remove' without JavaScript: add an empty item to the list at `name`
     ("actions", "plan.actions", "actions[0].steps"), or remove item `remove`. True when done."""
-    steps = _steps(name)
+    steps = forms.path_steps(name)
     if not steps:
         return False
     node: Any = data
