@@ -7,6 +7,7 @@ from typing import Iterable
 
 from sqlalchemy import and_, func, select
 
+from engine import runtime
 from engine.runtime import TaskView
 from engine.store import models
 from engine.store.db import Database
@@ -99,30 +100,18 @@ class TaskFilter:
     due_before: datetime | None = None
 
 
-def _task_query(where: TaskFilter, columns):
+def _runtime_filters(where: TaskFilter) -> dict:
     roles = set(where.roles)
     if where.candidate_group is not None:
         roles &= {where.candidate_group}
-    query = select(*columns).where(_HUMAN.c.state == "open",
-                                   _HUMAN.c.id.in_(select(_ROLES.c.task_id).where(_ROLES.c.role.in_(sorted(roles)))))
-    for column, value in ((_HUMAN.c.assignee, where.assignee), (_HUMAN.c.instance_id, where.instance_id),
-                          (_HUMAN.c.business_key, where.business_key), (_HUMAN.c.element_id, where.element_id)):
-        if value is not None:
-            query = query.where(column == value)
-    if where.due_before is not None:
-        query = query.where(_HUMAN.c.due_at < where.due_before)
-    return query
+    return {"roles": sorted(roles), "assignee": where.assignee, "instance_id": where.instance_id,
+            "business_key": where.business_key, "element_id": where.element_id, "due_before": where.due_before}
 
 
 def tasks(db: Database, where: TaskFilter, *, first: int = 0, size: int = 100) -> list[TaskView]:
-    """Open tasks in the task list's order (the index ix_human_task_list_order)."""
-    query = _task_query(where, [_HUMAN]).order_by(
-        _HUMAN.c.state, _HUMAN.c.due_at.is_(None), _HUMAN.c.due_at, _HUMAN.c.created_at, _HUMAN.c.id
-    ).offset(first).limit(size)
-    with db.reader() as session:
-        return [TaskView.of(row) for row in session.execute(query)]
+    """Open tasks of the caller's roles, in the task list's order."""
+    return runtime.tasks(db, **_runtime_filters(where), limit=size, offset=first)
 
 
 def task_count(db: Database, where: TaskFilter) -> int:
-    with db.reader() as session:
-        return session.scalar(select(func.count()).select_from(_task_query(where, [_HUMAN.c.id]).subquery()))
+    return runtime.task_count(db, **_runtime_filters(where))

@@ -18,6 +18,7 @@ from .service import (
     save_draft,
     start,
     task,
+    task_count,
     task_form,
     tasks,
     unclaim,
@@ -29,5 +30,5 @@ __all__ = [
     "Conflict", "Forbidden", "InvalidInput", "InvalidSubmission", "NotFound", "RuntimeRefusal", "StaleVersion",
     "TaskView", "TimerRun", "Outcome", "Event", "subscribe", "unsubscribe", "assign", "cancel", "claim", "complete", "correlate", "draft",
     "fire_due_timers", "incidents", "instance_version", "record_incident", "record_view", "retry_incident", "save_draft",
-    "start", "task", "task_form", "tasks", "unclaim",
+    "start", "task", "task_count", "task_form", "tasks", "unclaim",
 ]

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Iterable, Mapping
 from uuid import UUID
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
@@ -152,6 +152,23 @@ def start(
 
 # -- reading the task list -----------------------------------------------------------------------
 
+def _task_query(columns, *, roles, assignee, unassigned, business_key, instance_id, process_key, element_id,
+                state, due_before):
+    query = select(*columns)
+    if roles is not None:
+        query = query.where(_HUMAN.c.id.in_(select(_ROLES.c.task_id).where(_ROLES.c.role.in_(list(roles)))))
+    for column, value in ((_HUMAN.c.assignee, assignee), (_HUMAN.c.business_key, business_key),
+                          (_HUMAN.c.instance_id, instance_id), (_HUMAN.c.process_key, process_key),
+                          (_HUMAN.c.element_id, element_id), (_HUMAN.c.state, state)):
+        if value is not None:
+            query = query.where(column == value)
+    if unassigned:
+        query = query.where(_HUMAN.c.assignee.is_(None))
+    if due_before is not None:
+        query = query.where(_HUMAN.c.due_at < due_before)
+    return query
+
+
 def tasks(
     db: Database,
     *,
@@ -161,35 +178,43 @@ def tasks(
     business_key: str | None = None,
     instance_id: str | None = None,
     process_key: str | None = None,
+    element_id: str | None = None,
     state: str | None = "open",
     due_before: datetime | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[TaskView]:
     """Human tasks from the projection table (never loads a workflow), soonest due first."""
-    query = select(_HUMAN)
-    if roles is not None:
-        query = query.where(_HUMAN.c.id.in_(select(_ROLES.c.task_id).where(_ROLES.c.role.in_(list(roles)))))
-    if assignee is not None:
-        query = query.where(_HUMAN.c.assignee == assignee)
-    if unassigned:
-        query = query.where(_HUMAN.c.assignee.is_(None))
-    if business_key is not None:
-        query = query.where(_HUMAN.c.business_key == business_key)
-    if instance_id is not None:
-        query = query.where(_HUMAN.c.instance_id == instance_id)
-    if process_key is not None:
-        query = query.where(_HUMAN.c.process_key == process_key)
-    if state is not None:
-        query = query.where(_HUMAN.c.state == state)
-    if due_before is not None:
-        query = query.where(_HUMAN.c.due_at < due_before)
+    query = _task_query([_HUMAN], roles=roles, assignee=assignee, unassigned=unassigned, business_key=business_key,
+                        instance_id=instance_id, process_key=process_key, element_id=element_id, state=state,
+                        due_before=due_before)
     # The same order as the index ix_human_task_list_order, so a page is read, not sorted.
     query = query.order_by(
         _HUMAN.c.state, _HUMAN.c.due_at.is_(None), _HUMAN.c.due_at, _HUMAN.c.created_at, _HUMAN.c.id
     ).limit(limit).offset(offset)
     with db.reader() as session:
         return [TaskView.of(row) for row in session.execute(query)]
+
+
+def task_count(
+    db: Database,
+    *,
+    roles: Iterable[str] | None = None,
+    assignee: str | None = None,
+    unassigned: bool = False,
+    business_key: str | None = None,
+    instance_id: str | None = None,
+    process_key: str | None = None,
+    element_id: str | None = None,
+    state: str | None = "open",
+    due_before: datetime | None = None,
+) -> int:
+    """How many tasks `tasks` would list with the same filters, without a limit."""
+    query = _task_query([_HUMAN.c.id], roles=roles, assignee=assignee, unassigned=unassigned,
+                        business_key=business_key, instance_id=instance_id, process_key=process_key,
+                        element_id=element_id, state=state, due_before=due_before)
+    with db.reader() as session:
+        return session.scalar(select(func.count()).select_from(query.subquery()))
 
 
 def task(db: Database, task_id: str) -> TaskView:
