@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from engine import runtime
+from engine.runtime import events
 from engine.documents import builds
 from engine.documents.listener import on_events
 from engine.store import models
@@ -30,9 +31,13 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture(autouse=True, scope="module")
 def _listener():
+    """The documents listener on for this module, and as it was after (other modules' processes
+    may name documents no template makes)."""
+    was_on = on_events in events._listeners
     runtime.subscribe(on_events)
     yield
-    runtime.unsubscribe(on_events)
+    if not was_on:
+        runtime.unsubscribe(on_events)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from docx import Document
 from werkzeug.serving import make_server
 
 from engine import demo, runtime
+from engine.runtime import events
 from engine.catalog import collect, deploy
 from engine.documents.listener import on_events
 from engine.tasklist import accounts, create_app
@@ -25,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def server(db, clock, monkeypatch):
     assert Path(CHROMIUM).exists() and AXE.exists()
+    was_on = on_events in events._listeners
     runtime.subscribe(on_events)
     deploy(db, collect([ROOT / "processes"]), name="all", actor="owner")
     monkeypatch.setenv("STEPWISE_DEMO_PASSWORD", PASSWORD)
@@ -41,7 +43,8 @@ def server(db, clock, monkeypatch):
     thread.join(5)
     for build in app.extensions.get("stepwise_pack_threads", []):
         build.join(60)
-    runtime.unsubscribe(on_events)
+    if not was_on:
+        runtime.unsubscribe(on_events)
 
 
 def download(page, link) -> bytes:

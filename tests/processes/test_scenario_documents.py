@@ -18,6 +18,7 @@ from docx import Document
 from sqlalchemy import select
 
 from engine import runtime
+from engine.runtime import events
 from engine.catalog import collect, deploy
 from engine.documents import store
 from engine.documents.listener import INCIDENT_KIND, case_context, on_events
@@ -42,9 +43,13 @@ COUNCILS = {
 
 @pytest.fixture(autouse=True, scope="module")
 def _listener():
+    """The documents listener on for this module, and as it was after (other modules' processes
+    may name documents no template makes)."""
+    was_on = on_events in events._listeners
     runtime.subscribe(on_events)
     yield
-    runtime.unsubscribe(on_events)
+    if not was_on:
+        runtime.unsubscribe(on_events)
 
 
 def docx_text(content: bytes) -> str:
