@@ -88,11 +88,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     _vendor_routes(app)
 
-    from . import admin, auth, views
+    from . import admin, auth, manager, views
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(manager.bp)
     # Signed messages from the councils' case systems: the sender signs them (Standard Webhooks),
     # so they carry no CSRF token.
     app.register_blueprint(inbound_webhooks)
