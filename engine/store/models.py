@@ -316,6 +316,8 @@ class WebhookSubscription(Base):
     description: Mapped[str | None] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    # Deleted by an admin: never delivered to again, hidden from lists; its delivery log is kept.
+    deleted_at: Mapped[datetime | None]
 
 
 class WebhookOutbox(Base):

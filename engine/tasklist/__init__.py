@@ -88,12 +88,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     _vendor_routes(app)
 
-    from . import admin, auth, documents, views
+    from . import admin, admin_webhooks, auth, documents, manager, views
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(documents.bp)
+    app.register_blueprint(manager.bp)
+    app.register_blueprint(admin_webhooks.bp)
     # Signed messages from the councils' case systems: the sender signs them (Standard Webhooks),
     # so they carry no CSRF token.
     app.register_blueprint(inbound_webhooks)
@@ -101,6 +103,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from engine.api import bp as engine_rest  # Camunda 7 REST dialect: HTTP Basic, no cookies, so no CSRF
     app.register_blueprint(engine_rest)
     csrf.exempt(engine_rest)
+    from webhooks.api import bp as webhooks_api  # admin JSON API: HTTP Basic, no cookies, so no CSRF
+    app.register_blueprint(webhooks_api)
+    csrf.exempt(webhooks_api)
 
     from flask import render_template
     from flask_wtf.csrf import CSRFError
