@@ -100,6 +100,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from engine.api import bp as engine_rest  # Camunda 7 REST dialect: HTTP Basic, no cookies, so no CSRF
     app.register_blueprint(engine_rest)
     csrf.exempt(engine_rest)
+    from engine.api.repair import bp as stepwise_api  # /api: migration and case repair, same auth as /engine-rest
+    app.register_blueprint(stepwise_api)
+    csrf.exempt(stepwise_api)
 
     from flask import render_template
     from flask_wtf.csrf import CSRFError
