@@ -173,6 +173,7 @@ def plan_and_migrate(workflow, spec, subprocess_specs, to_version: int, plan: In
         for task in wf.get_tasks(state=_LIVE, skip_subprocesses=True):
             if task.id in kept:
                 task.data, task.internal_data = kept[task.id]
+    serializer.connect_triggered(workflow)  # the new spec objects never saw its events fire
     _check_placed(workflow, to_version, plan)
 
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from engine import runtime
+from engine.catalog import specs
 from engine.runtime import InvalidInput, NotFound, migration, repository
 from engine.store import models
 
@@ -180,3 +181,47 @@ def test_a_stale_instance_version_is_refused_and_bad_requests_change_nothing(db,
     [unknown] = migration.apply(db, v.KEY, 1, 2, "admin.lee", instance_ids=["not-an-instance"])
     assert not unknown.migrated and "not a running instance" in unknown.reasons[0]
     assert rows(db, case.instance_id) == before
+
+
+def test_a_case_inside_a_running_safeguarding_referral_moves_and_both_paths_finish(db, clock, folder):
+    case = v.start(db, "U-SG")
+    v.closing_plan(db, "U-SG")
+    runtime.correlate(db, "safeguarding_concern", business_key="U-SG", actor="sw.amira",
+                      payload={"concern": "Neighbour reports children left alone overnight.", "raised_by": "sw.amira"})
+    referral = v.open_task(db, "U-SG", "urgent_referral")  # in the call activity of the event sub-process
+    v.rename_and_add_check(folder)
+    v.deploy_folder(db, folder)
+    [plan] = migration.preview(db, v.KEY, 1, 2).instances
+    assert plan.migratable
+    assert {(t.element_id, t.state) for t in plan.tasks} >= {("call_safeguarding_referral", "started"),
+                                                             ("urgent_referral", "ready"), ("signposting", "ready")}
+    [result] = migration.apply(db, v.KEY, 1, 2, "admin.lee")
+    assert result.migrated
+    assert v.open_task(db, "U-SG", "urgent_referral").id == referral.id
+    specs._specs.clear()  # and on in a new server process, with version 2's spec parsed afresh
+    repository.cache.clear()
+    runtime.complete(db, referral.id, {
+        "concern": "Neighbour reports children left alone overnight.", "immediate_action": "MASH called.",
+        "child_seen": "yes", "referred_to": "mash", "referred_at": "2026-11-23"}, "fd.duty")
+    v.signposting(db, "U-SG", "no")
+    outcome = v.do(db, "U-SG", "check_signposting", {}, "tm.jones")
+    assert outcome.state == "completed", runtime.incidents(db)[0].error
+    assert _instance(db, case.instance_id).state == "completed"
+
+
+def test_an_event_sub_process_started_before_a_restart_finishes_after_it(db, clock, folder):
+    """Not a migration: the same wiring a migrated case needs, for a case that outlives the server
+    process in which its safeguarding concern was raised (the parsed specs are cached per process)."""
+    case = v.start(db, "U-RESTART")
+    v.closing_plan(db, "U-RESTART")
+    runtime.correlate(db, "safeguarding_concern", business_key="U-RESTART", actor="sw.amira",
+                      payload={"concern": "Neighbour reports children left alone overnight.", "raised_by": "sw.amira"})
+    referral = v.open_task(db, "U-RESTART", "urgent_referral")
+    specs._specs.clear()  # a new server process: specs parsed afresh from the database
+    repository.cache.clear()
+    outcome = runtime.complete(db, referral.id, {
+        "concern": "Neighbour reports children left alone overnight.", "immediate_action": "MASH called.",
+        "child_seen": "yes", "referred_to": "mash", "referred_at": "2026-11-23"}, "fd.duty")
+    assert outcome.incident_id is None, runtime.incidents(db)[0].error
+    assert v.signposting(db, "U-RESTART", "no").state == "completed"
+    assert _instance(db, case.instance_id).state == "completed"
