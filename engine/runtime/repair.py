@@ -54,6 +54,7 @@ def reset(db: Database, instance_id: str, task_id: str, reason: str, actor: str,
             raise Conflict(f"process instance {instance_id} is {instance.state}: only a running one can go back")
         if expected_version is not None and instance.version != expected_version:
             raise StaleVersion(instance_id, expected_version, instance.version)
+        had_incident = instance.state == "incident"  # read now: saving updates the instance in place
         loaded = repository.load(conn, db.url, instance, use_cache=False)
         workflow = loaded.workflow
         target = workflow.get_task_from_id(target_id) if projection._exists(workflow, str(target_id)) else None
@@ -87,7 +88,7 @@ def reset(db: Database, instance_id: str, task_id: str, reason: str, actor: str,
             unit.audit("task.created", business_key=key, instance_id=instance_id, task_id=created_row["id"],
                        element_id=created_row["element_id"], name=created_row["name"],
                        roles=projection.roles_of_row(created_row))
-        if instance.state == "incident":
+        if had_incident:
             # Going back before the failure is the repair: its incidents are closed with it.
             for incident_id in conn.execute(select(_INCIDENTS.c.id).where(
                     _INCIDENTS.c.instance_id == instance_id, _INCIDENTS.c.resolved_at.is_(None))).scalars():

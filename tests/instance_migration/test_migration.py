@@ -225,3 +225,16 @@ def test_an_event_sub_process_started_before_a_restart_finishes_after_it(db, clo
     assert outcome.incident_id is None, runtime.incidents(db)[0].error
     assert v.signposting(db, "U-RESTART", "no").state == "completed"
     assert _instance(db, case.instance_id).state == "completed"
+
+
+def test_a_waiting_task_that_changed_type_is_refused(db, clock, folder):
+    case = v.start(db, "U-TYPE")
+    v.closing_plan(db, "U-TYPE")
+    v.signposting_becomes_manual(folder)
+    v.deploy_folder(db, folder)
+    before = rows(db, case.instance_id)
+    [plan] = migration.preview(db, v.KEY, 1, 2).instances
+    assert plan.reasons == ["ready task 'Offer signposting to Family Hub or Children's Centre services' (signposting) "
+                            "changed type from UserTask to ManualTask in version 2"]
+    [result] = migration.apply(db, v.KEY, 1, 2, "admin.lee")
+    assert not result.migrated and rows(db, case.instance_id) == before

@@ -94,3 +94,16 @@ def test_open_incidents_are_retried_in_bulk(db, clock, folder):
     assert [(r.resolved, r.error.split(" ")[0]) for r in again] == [(False, "incident"), (False, "no")]
     with pytest.raises(InvalidInput):
         repair.retry_incidents(db, "admin.lee", ["x"])
+
+
+def test_going_back_on_a_case_with_an_incident_closes_the_incident(db, clock, folder):
+    case = v.start(db, "U-INC")
+    v.closing_plan(db, "U-INC")
+    done = runtime.tasks(db, business_key="U-INC", state="completed")[0]
+    incident = runtime.record_incident(db, case.instance_id, None, "the records system did not answer", "worker")
+    repair.reset(db, case.instance_id, done.id, "Start again from the closing plan", "admin.lee")
+    assert runtime.incidents(db) == []
+    [closed] = runtime.incidents(db, open_only=False)
+    assert (closed.id, closed.resolved_by) == (incident, "admin.lee")
+    assert [t.element_id for t in runtime.tasks(db, business_key="U-INC")] == ["closing_plan"]
+    assert v.closing_plan(db, "U-INC", engage="no").state == "completed"

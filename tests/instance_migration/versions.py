@@ -131,3 +131,14 @@ def introduction_meeting(db, key: str):
     return do(db, key, "introduction_meeting", {
         "introduction_held_on": "2026-12-02", "introduction_attendees": ["lead_worker", "named_worker", "parent_carer"],
         "introduction_notes": "Shown the hub and met the staff team.", "involvement_ended": True})
+
+
+def signposting_becomes_manual(folder: Path) -> None:
+    """Version 2: signposting is modelled as a manual task (done outside the system)."""
+    path = folder / BPMN
+    text = path.read_text()
+    start = text.index('<bpmn:userTask id="signposting"')
+    end = text.index("</bpmn:userTask>", start)
+    text = text[:start] + '<bpmn:manualTask id="signposting"' + text[start + len('<bpmn:userTask id="signposting"'):end] \
+        + "</bpmn:manualTask>" + text[end + len("</bpmn:userTask>"):]
+    path.write_text(text)
