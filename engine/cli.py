@@ -163,7 +163,8 @@ def cmd_demo(args) -> int:
 
 # Subsystems that add commands of their own: each module has `register(commands)` which adds
 # subparsers (with `run` defaults taking the parsed args). One line here per subsystem.
-EXTENSIONS: tuple[str, ...] = ("webhooks.cli", "engine.reports.cli", "engine.tasklist.cli", "engine.documents.cli")
+EXTENSIONS: tuple[str, ...] = ("webhooks.cli", "engine.reports.cli", "engine.tasklist.cli", "engine.documents.cli",
+                               "engine.runtime.migration_cli")
 
 
 def build_parser() -> argparse.ArgumentParser:

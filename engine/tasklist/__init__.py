@@ -106,6 +106,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from webhooks.api import bp as webhooks_api  # admin JSON API: HTTP Basic, no cookies, so no CSRF
     app.register_blueprint(webhooks_api)
     csrf.exempt(webhooks_api)
+    from engine.api.repair import bp as stepwise_api  # /api: migration and case repair, same auth as /engine-rest
+    app.register_blueprint(stepwise_api)
+    csrf.exempt(stepwise_api)
 
     from flask import render_template
     from flask_wtf.csrf import CSRFError

@@ -1,4 +1,5 @@
-"""Admin pages (role `admin`): open incidents with a retry button. Anyone else gets a 404."""
+"""Admin pages (role `admin`): open incidents with a retry button (migration and case repair: admin_repair).
+Anyone else gets a 404."""
 from __future__ import annotations
 
 from functools import wraps
@@ -46,3 +47,6 @@ def retry(incident_id: int):
         else:
             flash(f"Incident {incident_id} is resolved: the procedure has moved on.", "success")
     return redirect(url_for("admin.incidents"))
+
+
+from . import admin_repair  # noqa: E402,F401  (migration and case repair pages on this blueprint)
