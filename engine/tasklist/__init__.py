@@ -93,6 +93,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
+    from engine.reports.pages import bp as reports  # managers' reports (issue 8)
+    app.register_blueprint(reports)
     # Signed messages from the councils' case systems: the sender signs them (Standard Webhooks),
     # so they carry no CSRF token.
     app.register_blueprint(inbound_webhooks)
