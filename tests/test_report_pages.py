@@ -180,6 +180,7 @@ BAD_FILTERS = [
     ("to-day=x&to-month=1&to-year=2027", "to-day", "To date must be a real date"),
     ("from-day=2&from-month=1&from-year=2027&to-day=1&to-month=1&to-year=2027", "to-day",
      "To date must be the same as or after the from date"),
+    ("from-day=1&from-month=1&from-year=0001", "to-day", "The period can be at most 10 years"),
     ("council=atlantis", "council", "Choose a council from the list"),
     ("team=nowhere", "team", "Choose a team from the list"),
 ]

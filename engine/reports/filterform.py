@@ -11,6 +11,7 @@ from .period import Filters, add_months
 
 PARTS = ("day", "month", "year")
 LABELS = {"from": "From date", "to": "To date"}
+MAX_YEARS = 10
 
 
 @dataclass
@@ -63,6 +64,9 @@ def parse(args: Mapping[str, str], councils: list[str], teams: list[str], today:
         errors["team"] = "Choose a team from the list"
     if start and end and end < start:
         errors["to-day"] = "To date must be the same as or after the from date"
+    elif start and end and end > add_months(start, 12 * MAX_YEARS):
+        # A chart bar per month: a period of centuries would be a page nobody can read.
+        errors["to-day"] = f"The period can be at most {MAX_YEARS} years"
     form.errors = errors
     if not errors:
         form.filters = Filters(start, end, council=council, team=team)
