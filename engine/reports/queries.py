@@ -120,21 +120,41 @@ def _fact_of(instance_id, name: str):
             .order_by(_FACT.c.id.desc()).limit(1).scalar_subquery())
 
 
+def _started(db: Database, definitions: dict[str, str], filters: Filters):
+    """(month, definition, route, state, outcome, count) of the instances started in the period.
+
+    Per dialect, as each planner is best at it: SQLite (nested loops only) looks the latest route
+    and the outcome up per instance (an index seek each), materialised first so that the grouping
+    does not repeat the look-ups; PostgreSQL joins the facts (hash joins over the whole period)."""
+    where = [*_in_period(_PI.c.started_at, filters), _PI.c.definition_id.in_(sorted(definitions))]
+    month = sqltime.month(_PI.c.started_at, db.dialect).label("month")
+    if db.is_sqlite:
+        started = _with_case(
+            select(month, _PI.c.definition_id, _PI.c.state,
+                   _fact_of(_PI.c.id, "route").label("route"), _fact_of(_PI.c.id, "outcome").label("outcome"))
+            .where(*where), _PI.c.case_id, filters).cte("started").prefix_with("MATERIALIZED")
+        columns = (started.c.month, started.c.definition_id, started.c.route, started.c.state, started.c.outcome)
+        return select(*columns, func.count()).group_by(*columns)
+    latest_route = (select(_FACT.c.instance_id, func.max(_FACT.c.id).label("id"))
+                    .where(_FACT.c.name == "route").group_by(_FACT.c.instance_id).subquery())
+    route = _FACT.alias("route")
+    outcome = _FACT.alias("outcome")
+    query = (
+        select(month, _PI.c.definition_id, route.c.value, _PI.c.state, outcome.c.value, func.count())
+        .select_from(_PI)
+        .outerjoin(latest_route, latest_route.c.instance_id == _PI.c.id)
+        .outerjoin(route, route.c.id == latest_route.c.id)
+        .outerjoin(outcome, and_(outcome.c.instance_id == _PI.c.id, outcome.c.name == "outcome"))
+        .where(*where)
+        .group_by(month, _PI.c.definition_id, route.c.value, _PI.c.state, outcome.c.value)
+    )
+    return _with_case(query, _PI.c.case_id, filters)
+
+
 def steps(db: Database, filters: Filters, config: ReportConfig = DEFAULT) -> Report:
-    """The instances started in the period, each with its latest route and its outcome looked up
-    by instance (an index seek each), then grouped. Materialised first, so that the grouping
-    reads each look-up once (SQLite would otherwise repeat them in GROUP BY)."""
     with db.reader() as session:
         definitions = _definitions(session, config)
-        started = _with_case(
-            select(sqltime.month(_PI.c.started_at, db.dialect).label("month"), _PI.c.definition_id, _PI.c.state,
-                   _fact_of(_PI.c.id, "route").label("route"), _fact_of(_PI.c.id, "outcome").label("outcome"))
-            .where(*_in_period(_PI.c.started_at, filters), _PI.c.definition_id.in_(sorted(definitions))),
-            _PI.c.case_id, filters).cte("started").prefix_with("MATERIALIZED")
-        query = (select(started.c.month, started.c.definition_id, started.c.route, started.c.state, started.c.outcome,
-                        func.count())
-                 .group_by(started.c.month, started.c.definition_id, started.c.route, started.c.state, started.c.outcome))
-        grouped = list(session.execute(query))
+        grouped = list(session.execute(_started(db, definitions, filters)))
     counts: dict[tuple, int] = defaultdict(int)
     for month_value, definition_id, route_value, state, outcome_value, n in grouped:
         key = definitions[definition_id]
@@ -328,11 +348,23 @@ def _decisions(filters: Filters, config: ReportConfig):
     return query.subquery("decided")
 
 
-def _stays(filters: Filters, config: ReportConfig):
+def _stays(filters: Filters, config: ReportConfig, dialect: str = "sqlite"):
     """Per instance with a step-down decision in the period: process, case, state, decided_at and
-    allocated_at (the first allocation completed at or after the decision, a correlated look-up)."""
+    allocated_at (the first allocation completed at or after the decision).
+
+    Per dialect: SQLite looks the allocation up per instance (a seek on the covering index of
+    migration 0011); PostgreSQL joins the allocations and takes the earliest (a hash join)."""
     decided = _decisions(filters, config)
     alloc = _HT.alias("alloc")
+    if dialect != "sqlite":
+        allocations = (select(alloc.c.instance_id, alloc.c.completed_at)
+                       .where(_tray_elements(alloc, config, 1), alloc.c.completed_at.is_not(None)).subquery("allocations"))
+        return (select(decided.c.instance_id, decided.c.process_key, decided.c.decided_at,
+                       func.min(allocations.c.completed_at).label("allocated_at"), _PI.c.state, _PI.c.case_id)
+                .select_from(decided).join(_PI, _PI.c.id == decided.c.instance_id)
+                .outerjoin(allocations, and_(allocations.c.instance_id == decided.c.instance_id,
+                                             allocations.c.completed_at >= decided.c.decided_at))
+                .group_by(decided.c.instance_id, decided.c.process_key, decided.c.decided_at, _PI.c.state, _PI.c.case_id))
     allocated_at = type_coerce(
         select(func.min(alloc.c.completed_at))
         .where(alloc.c.instance_id == decided.c.instance_id, _tray_elements(alloc, config, 1),
@@ -350,7 +382,7 @@ def tray_stays(db: Database, filters: Filters, config: ReportConfig = DEFAULT) -
     same moments as the `task.completed` audit rows, with the element as an indexed column)."""
     if not config.tray:
         return []
-    stays = _stays(filters, config).subquery()
+    stays = _stays(filters, config, db.dialect).subquery()
     query = (select(_CASE.c.business_key, stays.c.case_id, stays.c.process_key, stays.c.decided_at,
                     stays.c.allocated_at, stays.c.state)
              .join(_CASE, _CASE.c.id == stays.c.case_id))
@@ -368,7 +400,7 @@ def tray(db: Database, filters: Filters, config: ReportConfig = DEFAULT) -> Repo
     groups: dict[tuple[str, str], tuple[list[int], list[int], list[int]]] = {}
     if config.tray:
         # Materialised: the allocation look-up is read by two expressions and the grouping.
-        stays = _stays(filters, config).cte("stays").prefix_with("MATERIALIZED")
+        stays = _stays(filters, config, db.dialect).cte("stays").prefix_with("MATERIALIZED")
         month = sqltime.month(stays.c.decided_at, dialect).label("month")
         done = sqltime.days_between(stays.c.allocated_at, stays.c.decided_at, dialect).label("done")
         waiting = case((and_(stays.c.allocated_at.is_(None), stays.c.state.in_(("running", "incident"))),
