@@ -1,10 +1,11 @@
 """The reports: each a function (db, filters, config) -> Report, reading tables only.
 
 See the package docstring (engine/reports/__init__.py) for how each measure is recognised.
-For speed over large histories the SQL reads covering indexes (migration 0004) and joins the
-case only when a council or team filter asks for it; process keys are resolved from the small
-process_definition table in Python, and the few per-row rules (direction, outcome) are applied to
-grouped rows, not in SQL.
+For speed over large histories the SQL reads covering indexes (migrations 0004 and 0011), keeps a
+council or team filter as a semi-join on the allowed cases (no per-row join of the case), and
+counts in SQL, per dialect where the planners differ (SQLite: per-instance index seeks, materialised
+once; PostgreSQL: hash joins); process keys are resolved from the small process_definition table
+in Python, and the few per-row rules (direction, outcome) are applied to grouped rows.
 """
 from __future__ import annotations
 
