@@ -499,3 +499,33 @@ def test_facts_keep_consent_route_and_decisions_but_not_free_text():
                                      "actions": [{"a": 1}], "fsw_allocated": True, "recommendation": ""})) == [
         ("consent", "consent", "given"), ("route", "route", "universal"), ("decision", "screening_outcome", "s47"),
         ("decision", "tm_decision", "agree")]
+
+
+def test_sql_month_windows_match_add_months_to_the_day(db):
+    """`sqltime.within_months` (the re-referral windows in SQL) against `add_months`, on the days
+    around each month end, late and early in the day, for 6 and 12 months."""
+    from datetime import timedelta
+
+    from sqlalchemy import literal
+
+    from engine.reports import sqltime
+    from engine.reports.period import add_months
+
+    utc = models.UTCDateTime()
+    cases = []
+    for earlier in ("2027-01-31T23:59", "2027-08-31T00:00", "2027-02-28T12:00", "2028-02-29T08:00",
+                    "2027-07-15T23:59", "2027-12-31T00:01", "2027-03-01T00:00"):
+        start = datetime.fromisoformat(earlier + "+00:00")
+        for months in (6, 12):
+            target = add_months(start.date(), months)
+            for shift in (-1, 0, 1):
+                for hour in (0, 23):
+                    later = datetime.combine(target + timedelta(days=shift), datetime.min.time(), timezone.utc).replace(
+                        hour=hour, minute=59 if hour else 0)
+                    cases.append((start, later, months, shift <= 0))
+    with db.reader() as session:
+        found = [bool(session.scalar(select(sqltime.within_months(literal(later, utc), literal(start, utc), months,
+                                                                  db.dialect))))
+                 for start, later, months, _ in cases]
+    assert found == [expected for *_, expected in cases]
+    assert sum(found) == len(cases) * 2 // 3  # the day before and the day itself, never the day after

@@ -23,7 +23,8 @@ from engine.store.db import Database
 from . import sqltime
 from .config import DEFAULT, ReportConfig
 from .period import Filters
-from .queries import (_CASE, _FACT, _HT, _PD, _PI, Report, _closures, _definitions, _ids, _in_period, _tray_elements)
+from .queries import (_CASE, _FACT, _HT, _PD, _PI, Report, _closures, _definitions, _ids, _in_period, _tray_elements,
+                      _with_case)
 
 COLUMNS = ["case_reference", "council", "locality", "referral_date", "referral_source", "assessment_start_date",
            "cin_plan_end_date", "closure_date", "reason_for_closure", "stepped_down_to_early_help"]
@@ -46,7 +47,9 @@ def census(db: Database, filters: Filters, config: ReportConfig = DEFAULT) -> Re
         doors = (select(holder.c.case_id, _HT.c.created_at, literal(1), literal("front_door"))
                  .select_from(_HT).join(holder, holder.c.id == _HT.c.instance_id)
                  .where(_HT.c.element_id.in_(config.referral_elements), *_in_period(_HT.c.created_at, filters)))
-        referral = union_all(ups, doors).subquery("referral")
+        # Each item reads the allowed cases' rows only (the filters also hold on the final join).
+        referral = union_all(_with_case(ups, _PI.c.case_id, filters),
+                             _with_case(doors, holder.c.case_id, filters)).subquery("referral")
         ranked = select(referral.c.case_id, referral.c.at, referral.c.source, func.row_number().over(
             partition_by=referral.c.case_id, order_by=(referral.c.at, referral.c.kind, referral.c.source)).label("n")
         ).subquery("ranked")
@@ -54,17 +57,19 @@ def census(db: Database, filters: Filters, config: ReportConfig = DEFAULT) -> Re
 
         # Assessments started: the first step-up ending in the period at an assessment end.
         outcome = _FACT.alias("outcome")
-        assessment = (select(_PI.c.case_id, func.min(_PI.c.ended_at).label("at")).select_from(_PI)
-                      .join(outcome, and_(outcome.c.instance_id == _PI.c.id, outcome.c.name == "outcome"))
-                      .where(*_in_period(_PI.c.ended_at, filters), _PI.c.state == "completed",
-                             _PI.c.definition_id.in_(step_ups), outcome.c.value.in_(sorted(config.assessment_ends)))
-                      .group_by(_PI.c.case_id).subquery("a"))
+        assessment = _with_case(
+            select(_PI.c.case_id, func.min(_PI.c.ended_at).label("at")).select_from(_PI)
+            .join(outcome, and_(outcome.c.instance_id == _PI.c.id, outcome.c.name == "outcome"))
+            .where(*_in_period(_PI.c.ended_at, filters), _PI.c.state == "completed",
+                   _PI.c.definition_id.in_(step_ups), outcome.c.value.in_(sorted(config.assessment_ends)))
+            .group_by(_PI.c.case_id), _PI.c.case_id, filters).subquery("a")
 
         # CIN plan end: the first step-down decision in the period (the tray's decision elements).
-        plan_end = (select(_PI.c.case_id, func.min(_HT.c.completed_at).label("at")).select_from(_HT)
-                    .join(_PI, _PI.c.id == _HT.c.instance_id)
-                    .where(_tray_elements(_HT, config, 0), *_in_period(_HT.c.completed_at, filters))
-                    .group_by(_PI.c.case_id).subquery("p"))
+        plan_end = _with_case(
+            select(_PI.c.case_id, func.min(_HT.c.completed_at).label("at")).select_from(_HT)
+            .join(_PI, _PI.c.id == _HT.c.instance_id)
+            .where(_tray_elements(_HT, config, 0), *_in_period(_HT.c.completed_at, filters))
+            .group_by(_PI.c.case_id), _PI.c.case_id, filters).subquery("p")
 
         # Closure: the last step-down or closure in the period.
         closures = _closures(definitions, filters, config).subquery("closures")

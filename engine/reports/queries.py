@@ -1,10 +1,11 @@
 """The reports: each a function (db, filters, config) -> Report, reading tables only.
 
 See the package docstring (engine/reports/__init__.py) for how each measure is recognised.
-For speed over large histories the SQL reads covering indexes (migration 0004) and joins the
-case only when a council or team filter asks for it; process keys are resolved from the small
-process_definition table in Python, and the few per-row rules (direction, outcome) are applied to
-grouped rows, not in SQL.
+For speed over large histories the SQL reads covering indexes (migrations 0004 and 0011), keeps a
+council or team filter as a semi-join on the allowed cases (no per-row join of the case), and
+counts in SQL, per dialect where the planners differ (SQLite: per-instance index seeks, materialised
+once; PostgreSQL: hash joins); process keys are resolved from the small process_definition table
+in Python, and the few per-row rules (direction, outcome) are applied to grouped rows.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
-from sqlalchemy import and_, case, func, literal, or_, select, type_coerce
+from sqlalchemy import and_, case, func, literal, or_, select, type_coerce, union_all
 
 from engine import clock
 from engine.store import models
@@ -60,16 +61,32 @@ def _definitions(session, config: ReportConfig) -> dict[str, str]:
     return {i: k for i, k in session.execute(select(_PD.c.id, _PD.c.key)) if direction_of(k, config) != "other"}
 
 
-def _with_case(query, instance_case_id, filters: Filters):
-    """Join the case only when a council or team filter needs it."""
-    if filters.council is None and filters.team is None:
-        return query
-    query = query.join(_CASE, _CASE.c.id == instance_case_id)
+def _cases(filters: Filters):
+    """The ids of the cases the council / team filters allow (a select)."""
+    query = select(_CASE.c.id)
     if filters.council is not None:
         query = query.where(_CASE.c.council == filters.council)
     if filters.team is not None:
         query = query.where(_CASE.c.locality == filters.team)
     return query
+
+
+def _with_case(query, instance_case_id, filters: Filters):
+    """Keep the rows of the cases the filters allow, when a council or team filter asks.
+
+    A semi-join (`case_id IN (the cases' ids)`), not a join: the database builds the small set of
+    allowed cases once and either probes it per row or reads the rows of those cases only."""
+    if filters.council is None and filters.team is None:
+        return query
+    return query.where(instance_case_id.in_(_cases(filters)))
+
+
+def _with_instance_case(query, instance_id, filters: Filters):
+    """As `_with_case` for rows keyed by instance (tasks, facts): `instance_id IN (the allowed
+    cases' instances)`, so no per-row look-up of the instance."""
+    if filters.council is None and filters.team is None:
+        return query
+    return query.where(instance_id.in_(select(_PI.c.id).where(_PI.c.case_id.in_(_cases(filters)))))
 
 
 def _in_period(column, filters: Filters) -> list:
@@ -98,24 +115,47 @@ def _aware(value) -> datetime:
 
 # -- 1. step-ups and step-downs per month by route and outcome --------------------------------------
 
-def steps(db: Database, filters: Filters, config: ReportConfig = DEFAULT) -> Report:
+def _fact_of(instance_id, name: str):
+    """The latest fact `name` of the instance: a correlated look-up on ix_report_fact_instance."""
+    return (select(_FACT.c.value).where(_FACT.c.instance_id == instance_id, _FACT.c.name == name)
+            .order_by(_FACT.c.id.desc()).limit(1).scalar_subquery())
+
+
+def _started(db: Database, definitions: dict[str, str], filters: Filters):
+    """(month, definition, route, state, outcome, count) of the instances started in the period.
+
+    Per dialect, as each planner is best at it: SQLite (nested loops only) looks the latest route
+    and the outcome up per instance (an index seek each), materialised first so that the grouping
+    does not repeat the look-ups; PostgreSQL joins the facts (hash joins over the whole period)."""
+    where = [*_in_period(_PI.c.started_at, filters), _PI.c.definition_id.in_(sorted(definitions))]
+    month = sqltime.month(_PI.c.started_at, db.dialect).label("month")
+    if db.is_sqlite:
+        started = _with_case(
+            select(month, _PI.c.definition_id, _PI.c.state,
+                   _fact_of(_PI.c.id, "route").label("route"), _fact_of(_PI.c.id, "outcome").label("outcome"))
+            .where(*where), _PI.c.case_id, filters).cte("started").prefix_with("MATERIALIZED")
+        columns = (started.c.month, started.c.definition_id, started.c.route, started.c.state, started.c.outcome)
+        return select(*columns, func.count()).group_by(*columns)
     latest_route = (select(_FACT.c.instance_id, func.max(_FACT.c.id).label("id"))
                     .where(_FACT.c.name == "route").group_by(_FACT.c.instance_id).subquery())
     route = _FACT.alias("route")
     outcome = _FACT.alias("outcome")
+    query = (
+        select(month, _PI.c.definition_id, route.c.value, _PI.c.state, outcome.c.value, func.count())
+        .select_from(_PI)
+        .outerjoin(latest_route, latest_route.c.instance_id == _PI.c.id)
+        .outerjoin(route, route.c.id == latest_route.c.id)
+        .outerjoin(outcome, and_(outcome.c.instance_id == _PI.c.id, outcome.c.name == "outcome"))
+        .where(*where)
+        .group_by(month, _PI.c.definition_id, route.c.value, _PI.c.state, outcome.c.value)
+    )
+    return _with_case(query, _PI.c.case_id, filters)
+
+
+def steps(db: Database, filters: Filters, config: ReportConfig = DEFAULT) -> Report:
     with db.reader() as session:
         definitions = _definitions(session, config)
-        month = sqltime.month(_PI.c.started_at, db.dialect).label("month")
-        query = (
-            select(month, _PI.c.definition_id, route.c.value, _PI.c.state, outcome.c.value, func.count())
-            .select_from(_PI)
-            .outerjoin(latest_route, latest_route.c.instance_id == _PI.c.id)
-            .outerjoin(route, route.c.id == latest_route.c.id)
-            .outerjoin(outcome, and_(outcome.c.instance_id == _PI.c.id, outcome.c.name == "outcome"))
-            .where(*_in_period(_PI.c.started_at, filters), _PI.c.definition_id.in_(sorted(definitions)))
-            .group_by(month, _PI.c.definition_id, route.c.value, _PI.c.state, outcome.c.value)
-        )
-        grouped = list(session.execute(_with_case(query, _PI.c.case_id, filters)))
+        grouped = list(session.execute(_started(db, definitions, filters)))
     counts: dict[tuple, int] = defaultdict(int)
     for month_value, definition_id, route_value, state, outcome_value, n in grouped:
         key = definitions[definition_id]
@@ -235,14 +275,43 @@ def _referrals(session, definitions: dict[str, str], cases: set[int], filters: F
     return out
 
 
+def _referral_moments(definitions: dict[str, str], filters: Filters, config: ReportConfig) -> list:
+    """(case_id, at) selects of the referrals from the period's start: step-ups started and
+    front-door referrals raised, the case filters applied."""
+    holder = _PI.alias("holder")
+    ups = select(_PI.c.case_id, _PI.c.started_at.label("at")).where(
+        _PI.c.started_at >= filters.lower, _PI.c.definition_id.in_(_ids(definitions, "step_up", config)))
+    doors = (select(holder.c.case_id, _HT.c.created_at.label("at")).select_from(_HT)
+             .join(holder, holder.c.id == _HT.c.instance_id)
+             .where(_HT.c.element_id.in_(config.referral_elements), _HT.c.created_at >= filters.lower))
+    return [_with_case(ups, _PI.c.case_id, filters), _with_case(doors, holder.c.case_id, filters)]
+
+
 def re_referrals(db: Database, filters: Filters, config: ReportConfig = DEFAULT) -> Report:
-    by_month: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for event in index_events(db, filters, config):
-        counts = by_month[event.ended_at.strftime("%Y-%m")]
-        counts[0] += 1
-        counts[1] += event.within_6
-        counts[2] += event.within_12
-    rows = [(month, n, six, twelve) for month, (n, six, twelve) in sorted(by_month.items())]
+    """One statement. The step-downs and closures (kind 1) and the referrals (kind 0) of each case
+    are stacked and read latest first: the running minimum of the referral moments so far is, at
+    each closure, its first referral strictly after it (a referral at the very moment of the
+    closure sorts after it in this order, so it is not counted). The 6 and 12 month windows are
+    `sqltime.within_months` (the same clamped calendar months as `add_months`)."""
+    dialect = db.dialect
+    with db.reader() as session:
+        definitions = _definitions(session, config)
+        closures = _closures(definitions, filters, config).subquery("closures")
+        events = union_all(
+            select(closures.c.case_id, closures.c.ended_at.label("at"), literal(1).label("kind")),
+            *[select(r.c.case_id, r.c.at, literal(0)) for r in (q.subquery() for q in _referral_moments(definitions, filters, config))],
+        ).subquery("events")
+        first_after = func.min(case((events.c.kind == 0, events.c.at))).over(
+            partition_by=events.c.case_id, order_by=(events.c.at.desc(), events.c.kind.desc()), rows=(None, 0))
+        ranked = select(events.c.at, events.c.kind, first_after.label("referred_at")).subquery("ranked")
+        month = sqltime.month(ranked.c.at, dialect).label("month")
+
+        def within(months: int):
+            return func.sum(case((sqltime.within_months(ranked.c.referred_at, ranked.c.at, months, dialect), 1), else_=0))
+
+        query = (select(month, func.count(), within(6), within(12)).where(ranked.c.kind == 1)
+                 .group_by(month).order_by(month))
+        rows = [(m, n, int(six), int(twelve)) for m, n, six, twelve in session.execute(query)]
     return Report("re_referrals", "Re-referrals within 6 and 12 months of a step-down or closure",
                   ["month", "stepped_down_or_closed", "re_referred_within_6_months", "re_referred_within_12_months"], rows)
 
@@ -263,15 +332,12 @@ class TrayStay:
         return self.allocated_at is None and self.state in ("running", "incident")
 
 
-def _tray_elements(table, config: ReportConfig, which: int, *, by_element: bool = True):
-    """The (process, element) pairs of the tray's decisions (which=0) or allocations (1), on `table`.
-    `by_element=False` keeps the test off the element index (a look-up by instance reads that
-    instance's few tasks instead of every completion of the element)."""
+def _tray_elements(table, config: ReportConfig, which: int):
+    """The (process, element) pairs of the tray's decisions (which=0) or allocations (1), on `table`."""
     elements = sorted({e for spec in config.tray.values() for e in spec[which]})
-    element = table.c.element_id if by_element else func.coalesce(table.c.element_id, "")
     pairs = [and_(table.c.process_key == key, table.c.element_id.in_(spec[which]))
              for key, spec in sorted(config.tray.items()) if spec[which]]
-    return and_(element.in_(elements), or_(*pairs)) if pairs else literal(False)
+    return and_(table.c.element_id.in_(elements), or_(*pairs)) if pairs else literal(False)
 
 
 def _decisions(filters: Filters, config: ReportConfig):
@@ -279,19 +345,30 @@ def _decisions(filters: Filters, config: ReportConfig):
     query = (select(_HT.c.instance_id, _HT.c.process_key, func.min(_HT.c.completed_at).label("decided_at"))
              .where(_tray_elements(_HT, config, 0), *_in_period(_HT.c.completed_at, filters))
              .group_by(_HT.c.instance_id, _HT.c.process_key))
-    if filters.council is not None or filters.team is not None:
-        query = _with_case(query.join(_PI, _PI.c.id == _HT.c.instance_id), _PI.c.case_id, filters)
+    query = _with_instance_case(query, _HT.c.instance_id, filters)
     return query.subquery("decided")
 
 
-def _stays(filters: Filters, config: ReportConfig):
+def _stays(filters: Filters, config: ReportConfig, dialect: str = "sqlite"):
     """Per instance with a step-down decision in the period: process, case, state, decided_at and
-    allocated_at (the first allocation completed at or after the decision, a correlated look-up)."""
+    allocated_at (the first allocation completed at or after the decision).
+
+    Per dialect: SQLite looks the allocation up per instance (a seek on the covering index of
+    migration 0011); PostgreSQL joins the allocations and takes the earliest (a hash join)."""
     decided = _decisions(filters, config)
     alloc = _HT.alias("alloc")
+    if dialect != "sqlite":
+        allocations = (select(alloc.c.instance_id, alloc.c.completed_at)
+                       .where(_tray_elements(alloc, config, 1), alloc.c.completed_at.is_not(None)).subquery("allocations"))
+        return (select(decided.c.instance_id, decided.c.process_key, decided.c.decided_at,
+                       func.min(allocations.c.completed_at).label("allocated_at"), _PI.c.state, _PI.c.case_id)
+                .select_from(decided).join(_PI, _PI.c.id == decided.c.instance_id)
+                .outerjoin(allocations, and_(allocations.c.instance_id == decided.c.instance_id,
+                                             allocations.c.completed_at >= decided.c.decided_at))
+                .group_by(decided.c.instance_id, decided.c.process_key, decided.c.decided_at, _PI.c.state, _PI.c.case_id))
     allocated_at = type_coerce(
         select(func.min(alloc.c.completed_at))
-        .where(alloc.c.instance_id == decided.c.instance_id, _tray_elements(alloc, config, 1, by_element=False),
+        .where(alloc.c.instance_id == decided.c.instance_id, _tray_elements(alloc, config, 1),
                alloc.c.completed_at >= decided.c.decided_at)
         .scalar_subquery(), _UTC)
     return (select(decided.c.instance_id, decided.c.process_key, decided.c.decided_at,
@@ -306,7 +383,7 @@ def tray_stays(db: Database, filters: Filters, config: ReportConfig = DEFAULT) -
     same moments as the `task.completed` audit rows, with the element as an indexed column)."""
     if not config.tray:
         return []
-    stays = _stays(filters, config).subquery()
+    stays = _stays(filters, config, db.dialect).subquery()
     query = (select(_CASE.c.business_key, stays.c.case_id, stays.c.process_key, stays.c.decided_at,
                     stays.c.allocated_at, stays.c.state)
              .join(_CASE, _CASE.c.id == stays.c.case_id))
@@ -323,7 +400,8 @@ def tray(db: Database, filters: Filters, config: ReportConfig = DEFAULT) -> Repo
     dialect = db.dialect
     groups: dict[tuple[str, str], tuple[list[int], list[int], list[int]]] = {}
     if config.tray:
-        stays = _stays(filters, config).subquery()
+        # Materialised: the allocation look-up is read by two expressions and the grouping.
+        stays = _stays(filters, config, db.dialect).cte("stays").prefix_with("MATERIALIZED")
         month = sqltime.month(stays.c.decided_at, dialect).label("month")
         done = sqltime.days_between(stays.c.allocated_at, stays.c.decided_at, dialect).label("done")
         waiting = case((and_(stays.c.allocated_at.is_(None), stays.c.state.in_(("running", "incident"))),
@@ -384,8 +462,7 @@ def signoffs(db: Database, filters: Filters, config: ReportConfig = DEFAULT) -> 
         .where(_HT.c.state == "open", manager, *_in_period(_HT.c.created_at, filters))
         .group_by(_HT.c.lane, _HT.c.process_key, _HT.c.element_id)
     )
-    if filters.council is not None or filters.team is not None:
-        query = _with_case(query.join(_PI, _PI.c.id == _HT.c.instance_id), _PI.c.case_id, filters)
+    query = _with_instance_case(query, _HT.c.instance_id, filters)
     with db.reader() as session:
         rows = _sorted([(lane, key, element, name, n, _aware(oldest).isoformat(), _days(now, _aware(oldest)))
                         for lane, key, element, name, n, oldest in session.execute(query)], 3)
@@ -402,8 +479,7 @@ def consent(db: Database, filters: Filters, config: ReportConfig = DEFAULT) -> R
     query = (select(_FACT.c.process_key, _FACT.c.value, func.count())
              .where(_FACT.c.name == "consent", *_in_period(_FACT.c.at, filters))
              .group_by(_FACT.c.process_key, _FACT.c.value))
-    if filters.council is not None or filters.team is not None:
-        query = _with_case(query.join(_PI, _PI.c.id == _FACT.c.instance_id), _PI.c.case_id, filters)
+    query = _with_instance_case(query, _FACT.c.instance_id, filters)
     with db.reader() as session:
         grouped = [(direction_of(key, config), key, value, n) for key, value, n in session.execute(query)]
     return Report("consent", "Consent outcomes", ["direction", "process", "consent", "count"],

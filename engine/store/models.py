@@ -187,6 +187,8 @@ class HumanTask(Base):
         Index("ix_human_task_business_key", "business_key", "state"),
         # Reports: completions and referrals of named elements (the step-down tray, front-door referrals).
         Index("ix_human_task_report_element", "element_id", "completed_at", "process_key", "instance_id"),
+        # Reports: the first allocation after a step-down decision, per instance (migration 0011).
+        Index("ix_human_task_report_instance", "instance_id", "element_id", "completed_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the SpiffWorkflow task id

@@ -96,6 +96,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(documents.bp)
     app.register_blueprint(manager.bp)
     app.register_blueprint(admin_webhooks.bp)
+    from engine.reports.pages import bp as reports  # managers' reports (issue 8)
+    app.register_blueprint(reports)
     # Signed messages from the councils' case systems: the sender signs them (Standard Webhooks),
     # so they carry no CSRF token.
     app.register_blueprint(inbound_webhooks)
