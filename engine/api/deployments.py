@@ -18,6 +18,15 @@ SETTINGS = {"deployment-name", "deployment-source", "deploy-changed-only", "enab
             "tenant-id", "deployment-activation-time"}
 
 
+def resource_name(field: str, filename: str | None) -> str:
+    """The file's name in the deployment. Modeler names a part and its file alike; camunda-deploy
+    names the part by the path it was given (`processes/halton/step_down.bpmn`) and the file by its
+    base name, and several councils have a `step_down.bpmn`: keep the path then."""
+    if filename and field.replace("\\", "/").endswith("/" + filename):
+        return field.replace("\\", "/").lstrip("/")
+    return filename or field
+
+
 def deployment_json(row) -> dict:
     return {
         "links": [{"method": "GET", "href": url_for("engine_rest.get_deployment", deployment_id=row.id, _external=True),
@@ -48,7 +57,7 @@ def create_deployment():
         flag(form.get(name), name)  # refused when not true/false
     if form.get("tenant-id"):
         raise invalid("tenants are not supported: leave tenant-id out")
-    files = [SourceFile(storage.filename or field, storage.read())
+    files = [SourceFile(resource_name(field, storage.filename), storage.read())
              for field, storage in request.files.items(multi=True) if field not in SETTINGS]
     for field, value in form.items(multi=True):
         # Some clients send a file as a plain part without a file name; its field name is the name.
