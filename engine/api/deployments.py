@@ -1,9 +1,10 @@
-"""`/deployment`: create (exactly as Camunda Modeler sends it), list, one."""
+"""`/deployment`: create (exactly as Camunda Modeler sends it), list, one, delete."""
 from __future__ import annotations
 
 from flask import current_app, jsonify, request, url_for
 
 from engine.catalog import DeploymentError, SourceFile, deploy
+from engine.catalog.undeploy import DeploymentInUse, NoSuchDeployment, undeploy
 from engine.tasklist import database
 
 from . import bp, queries
@@ -97,3 +98,20 @@ def get_deployment(deployment_id: str):
     if row is None:
         raise not_found(f"Deployment with id '{deployment_id}' does not exist")
     return jsonify(deployment_json(row))
+
+
+@bp.delete("/deployment/<deployment_id>")
+def delete_deployment(deployment_id: str):
+    who = require_admin()
+    cascade = flag(request.args.get("cascade"), "cascade")
+    for refused in ("skipCustomListeners", "skipIoMappings"):
+        flag(request.args.get(refused), refused)  # accepted as Camunda's, and meaningless here
+    try:
+        undeploy(database(current_app), deployment_id, who.username, cascade=cascade)
+    except NoSuchDeployment as error:
+        raise not_found(str(error)) from None
+    except DeploymentInUse as error:
+        # Camunda answers this with a 500 ProcessEngineException; a refusal is not a server fault.
+        raise ApiError(409, "ProcessEngineException", str(error), runningInstances=error.running,
+                       finishedInstances=error.finished) from None
+    return "", 204

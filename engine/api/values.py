@@ -81,6 +81,23 @@ def _typed(name: str, entry: Any) -> Any:
     raise invalid(f"Unsupported value type '{entry.get('type')}' for variable '{name}'")
 
 
+def typed_value(value: Any) -> dict[str, Any]:
+    """A plain value as Camunda's typed one (the reverse of `plain`)."""
+    if value is None:
+        kind = "Null"
+    elif isinstance(value, bool):
+        kind = "Boolean"
+    elif isinstance(value, int):
+        kind = "Integer" if -2**31 <= value < 2**31 else "Long"
+    elif isinstance(value, float):
+        kind = "Double"
+    elif isinstance(value, str):
+        kind = "String"
+    else:
+        return {"value": json.dumps(value), "type": "Json", "valueInfo": {}}  # Camunda sends Json as text
+    return {"value": value, "type": kind, "valueInfo": {}}
+
+
 def plain(variables: Any, what: str = "variables") -> dict[str, Any]:
     """`{"name": {"value": v, "type": t}}` -> `{"name": v}` (400 on a value that is not its type)."""
     if variables is None:

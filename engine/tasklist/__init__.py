@@ -98,8 +98,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(inbound_webhooks)
     csrf.exempt(inbound_webhooks)
     from engine.api import bp as engine_rest  # Camunda 7 REST dialect: HTTP Basic, no cookies, so no CSRF
-    app.register_blueprint(engine_rest)
-    csrf.exempt(engine_rest)
+    from engine.api import stepwise_api
+    for api in (engine_rest, stepwise_api):
+        app.register_blueprint(api)
+        csrf.exempt(api)
 
     from flask import render_template
     from flask_wtf.csrf import CSRFError
