@@ -34,7 +34,8 @@ def _path(name: str) -> dict:
 
 
 _AUTH = {"401": _error("No or wrong HTTP Basic credentials or API token")}
-_PAGING = [_query("firstResult", {"type": "integer", "minimum": 0}), _query("maxResults", {"type": "integer", "minimum": 0})]
+_PAGING = [_query("firstResult", {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}),
+           _query("maxResults", {"type": "integer", "minimum": 0, "description": "at most 1000 are answered"})]
 _TASK_QUERY = [
     _query("assignee"), _query("candidateGroup", description="one of your roles"), _query("processInstanceId"),
     _query("processInstanceBusinessKey"), _query("taskDefinitionKey"),

@@ -122,6 +122,9 @@ def json_body() -> dict[str, Any]:
     return body
 
 
+MAX_FIRST_RESULT = 2**31 - 1
+
+
 def paging(args) -> tuple[int, int]:
     """firstResult and maxResults (default 100, at most 1000)."""
     try:
@@ -131,6 +134,9 @@ def paging(args) -> tuple[int, int]:
         raise invalid("firstResult and maxResults must be whole numbers") from None
     if first < 0 or size < 0:
         raise invalid("firstResult and maxResults must not be negative")
+    if first > MAX_FIRST_RESULT:
+        # Beyond what the databases take as an OFFSET (and far beyond any real list).
+        raise invalid(f"firstResult must be at most {MAX_FIRST_RESULT}")
     return first, min(size, 1000)
 
 

@@ -103,11 +103,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(api)
         csrf.exempt(api)
 
-    from flask import render_template
+    from flask import render_template, request
     from flask_wtf.csrf import CSRFError
 
     @app.errorhandler(404)
     def not_found(_error):
+        if request.path.startswith(("/engine-rest/", "/api/")):
+            # A URL no API route matches at all (e.g. a newline in a path segment): the API's JSON error.
+            return {"type": "InvalidRequestException", "message": "no such resource in this API "
+                    "(see /engine-rest/openapi.json)"}, 404
         return render_template("error.html", title="Page not found",
                                text="There is nothing here, or it is not for your roles."), 404
 
