@@ -88,7 +88,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     _vendor_routes(app)
 
-    from . import admin, auth, views
+    from . import admin, admin_versions, auth, views  # noqa: F401  (admin_versions: routes on admin.bp)
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
