@@ -216,3 +216,16 @@ def test_a_cases_documents_are_listed_and_downloaded_by_those_who_may_see_it(db,
     refused(db, call(app, "sw.amira", "GET", "/document/999/content", prefix="/api"), 404, before=before)
     refused(db, call(app, "sw.amira", "GET", "/case/NO-SUCH/documents", prefix="/api"), 404, before=before)
     refused(db, app.test_client().get("/api/case/NS-API-1/documents"), 401)
+
+
+# -- input PostgreSQL could not store is refused before any query ----------------------------------
+
+def test_nul_characters_and_oversized_ids_are_refused_not_server_errors(db, app):
+    deploy_ns(app)
+    before = state(db)
+    refused(db, call(app, "sw.amira", "GET", "/task?assignee=a%00b"), 400, "InvalidRequestException", before)
+    refused(db, call(app, "sw.amira", "GET", "/task/a%00b"), 404, "InvalidRequestException", before)
+    refused(db, call(app, "sw.amira", "POST", f"/process-definition/key/{KEY}/start",
+                     json={"businessKey": "NS-\u0000-1"}), 400, "InvalidRequestException", before)
+    refused(db, call(app, "admin.lee", "GET", f"/document/{2**40}/content", prefix="/api"), 404, before=before)
+    refused(db, call(app, "admin.lee", "POST", f"/incident/{2**40}/retry", prefix="/api"), 404, before=before)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from engine.runtime import Conflict, Forbidden, InvalidInput, InvalidSubmission, NotFound, RuntimeRefusal, StaleVersion
@@ -59,8 +59,20 @@ def _unexpected(error: Exception):
     return response
 
 
+def _refuse_nul() -> None:
+    """PostgreSQL text cannot hold NUL characters: refuse them in any parameter before they reach a query."""
+    if any(isinstance(v, str) and "\x00" in v for v in (request.view_args or {}).values()):
+        raise ApiError(404, "InvalidRequestException", "no such resource (a path with a NUL character)")
+    values = [*request.args.keys(), *request.args.values()]
+    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        values += [*request.form.keys(), *request.form.values()]
+    if any("\x00" in v for v in values):
+        raise ApiError(400, "InvalidRequestException", "parameters must not contain NUL characters")
+
+
 def json_errors(blueprint: Blueprint) -> Blueprint:
     """Answer every error of the blueprint with Camunda's JSON error body."""
+    blueprint.before_request(_refuse_nul)
     blueprint.register_error_handler(ApiError, _api_error)
     blueprint.register_error_handler(RuntimeRefusal, _refusal)
     blueprint.register_error_handler(HTTPException, _http_error)

@@ -46,7 +46,7 @@ def case_documents(business_key: str):
     return jsonify([document_json(d) for d in found])
 
 
-@api.get("/document/<int:document_id>/content")
+@api.get("/document/<int(max=2147483647):document_id>/content")
 def document_content(document_id: int):
     account()
     db = database(current_app)
@@ -65,7 +65,7 @@ def document_content(document_id: int):
     return response
 
 
-@api.post("/incident/<int:incident_id>/retry")
+@api.post("/incident/<int(max=2147483647):incident_id>/retry")
 def retry_incident(incident_id: int):
     """Run again what failed (admins, as on the incidents page). 404 unknown, 409 already resolved."""
     who = require_admin()

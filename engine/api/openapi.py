@@ -268,14 +268,14 @@ STEPWISE_PATHS = {
                       "404": _error("No case you may see"), **_AUTH}}},
     "/document/{id}/content": {"servers": _STEPWISE, "get": {
         "summary": "Stepwise: a document's .docx", "parameters": [
-            {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}}],
         "responses": {"200": {"description": "The Word document", "content": {
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {
                 "schema": {"type": "string", "format": "binary"}}}},
             "404": _error("No document of a case you may see"), **_AUTH}}},
     "/incident/{id}/retry": {"servers": _STEPWISE, "post": {
         "summary": "Stepwise: run again what failed; needs the role admin", "parameters": [
-            {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}}],
         "responses": {"200": _ok(_ref("RetryResult")), "403": _error("Not an admin"),
                       "404": _error("No such incident"), "409": _error("Already resolved"), **_AUTH}}},
 }
@@ -287,6 +287,17 @@ PATHS["/message"] = {"post": {
                   "400": _error("No messageName, or no / several instances wait for it"), **_AUTH}}}
 PATHS["/openapi.json"] = {"get": {"summary": "This document", "security": [],
                                   "responses": {"200": _ok({"type": "object"})}}}
+
+for _operations in PATHS.values():
+    for _method, _operation in _operations.items():
+        if _method == "servers":
+            continue
+        takes_input = _operation.get("requestBody") or any(p["in"] == "query" for p in _operation.get("parameters", []))
+        if takes_input and "400" not in _operation["responses"]:
+            # Any query parameter or body can be refused (e.g. a NUL character, which PostgreSQL cannot store).
+            _operation["responses"]["400"] = _error("Bad parameter")
+        if any(p["in"] == "path" for p in _operation.get("parameters", [])) and "404" not in _operation["responses"]:
+            _operation["responses"]["404"] = _error("No such resource")
 
 DOCUMENT = {
     "openapi": "3.0.3",

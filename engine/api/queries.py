@@ -188,12 +188,3 @@ def open_incidents(db: Database, *, roles: Iterable[str] | None, instance_id: st
     with db.reader() as session:
         return [tuple(row) for row in session.execute(query.order_by(models.Incident.id).offset(first).limit(size))]
 
-
-def running_instances_of_deployment(db: Database, deployment_id: str) -> tuple[int, int]:
-    """(running, finished) instances started on the deployment's definitions."""
-    query = (select(_INSTANCES.c.ended_at.is_(None), func.count())
-             .join(_DEFINITIONS, _DEFINITIONS.c.id == _INSTANCES.c.definition_id)
-             .where(_DEFINITIONS.c.deployment_id == deployment_id).group_by(_INSTANCES.c.ended_at.is_(None)))
-    with db.reader() as session:
-        counted = {bool(running): n for running, n in session.execute(query)}
-    return counted.get(True, 0), counted.get(False, 0)

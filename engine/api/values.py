@@ -107,6 +107,17 @@ def plain(variables: Any, what: str = "variables") -> dict[str, Any]:
     return {str(name): _typed(str(name), entry) for name, entry in variables.items()}
 
 
+def _has_nul(value: Any) -> bool:
+    """Whether a NUL character is anywhere in the JSON data (PostgreSQL text cannot hold one)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def json_body() -> dict[str, Any]:
     """The request's JSON object ({} when there is no body)."""
     from flask import request
@@ -119,6 +130,8 @@ def json_body() -> dict[str, Any]:
         raise invalid("the request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise invalid("the request body must be a JSON object")
+    if _has_nul(body):
+        raise invalid("the request body must not contain NUL characters (\\u0000)")
     return body
 
 
