@@ -338,7 +338,7 @@ def test_openapi_document_matches_every_route_and_response(db, app):
     assert response.status_code == 200
     document = response.get_json()
     assert document["openapi"].startswith("3.0")
-    routes = {re.sub(r"<(?:\w+:)?(\w+)>", "{x}", r.rule.removeprefix("/engine-rest").removeprefix("/api"))
+    routes = {re.sub(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>", "{x}", r.rule.removeprefix("/engine-rest").removeprefix("/api"))
               for r in app.url_map.iter_rules()
               if r.rule.startswith(("/engine-rest/", "/api/")) and "_unknown" not in r.rule}
     documented = {re.sub(r"\{\w+\}", "{x}", p) for p in document["paths"]}
