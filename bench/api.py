@@ -3,9 +3,9 @@ served by gunicorn with 2 worker processes, with 10,000 instances present.
 
 What it measures
 - The North Somerset and common procedures are deployed; 10,000 step-down instances are
-  bulk-inserted as bench/pages.py does (cases, task-list rows, roles, audit rows); then
-  `--complete` instances (default 300) are started through the runtime, each waiting at
-  "Propose step-down" for a social worker.
+  bulk-inserted as bench/pages.py does (cases, task-list rows, roles, audit rows); and
+  `--complete` instances (default 300) are started through the runtime (before the bulk insert),
+  each waiting at "Propose step-down" for a social worker.
 - `gunicorn -w 2` serves `engine.tasklist:create_app` on a free port of 127.0.0.1. Clients
   authenticate with a bearer API token (one indexed lookup per request; HTTP Basic would add
   argon2 on each worker's first request only, see engine/api/credentials.py).
@@ -89,12 +89,13 @@ def run(url: str | None, instances: int, completions: int, clients: int, runs: i
             accounts.save_user(db, "sw.bench", "Bench Worker", ["social_worker"], password="bench-password")
             _info, token = tokens.create(db, "sw.bench", "bench", "bench")
             began = time.perf_counter()
-            seed(db, instances)
             task_ids = []
+            # Started before the bulk insert, which writes its own ids (PostgreSQL's sequences do not see them).
             for n in range(completions):
                 outcome = runtime.start(db, KEY, f"NS-API-{n}", {}, "sw.bench",
                                         case={"council": "north_somerset", "children": [{"name": f"Child {n}"}]})
                 task_ids.append(runtime.tasks(db, instance_id=outcome.instance_id)[0].id)
+            seed(db, instances)
             print(f"seeded {instances:,} instances and started {completions} in {time.perf_counter() - began:.1f} s",
                   file=sys.stderr)
         finally:
