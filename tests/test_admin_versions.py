@@ -12,7 +12,7 @@ from sqlalchemy import select
 from engine.catalog import collect
 from engine.store import models
 
-from test_api import NS, PASSWORD, app, deploy_ns, state  # noqa: F401  (app is a fixture)
+from test_api import NS, PASSWORD, ROOT, app, deploy_ns, state  # noqa: F401  (app is a fixture)
 from test_tasklist import sign_in
 from test_tasklist import token as csrf_token
 
@@ -79,7 +79,8 @@ def test_a_refused_upload_shows_file_line_and_element_and_deploys_nothing(db, ap
             ([], "north-somerset", "Choose the .bpmn, .dmn and .form files"),
             ([("notes.txt", b"hello")], "north-somerset", "only .bpmn, .dmn and .form files"),
             ([(FWB, b"<bpmn:definitions")], "north-somerset", "not well-formed XML"),
-            (ns_files() + [(FWB, b"<x/>")], "north-somerset", "Two files are named step_down_to_fwb.bpmn")):
+            (ns_files() + [(FWB, b"<x/>")], "north-somerset", "Two files are named step_down_to_fwb.bpmn"),
+            ([("processes/x/notes.md", b"# notes")], "north-somerset", "only .bpmn, .dmn and .form files")):
         refused = upload(admin, files, name)
         assert refused.status_code == 400 and message in refused.get_data(as_text=True), message
     assert state(db) == before
@@ -123,3 +124,17 @@ def test_only_admins_reach_the_procedure_pages(db, app, clock):
             "files": [(io.BytesIO(c), n) for n, c in ns_files()]}
     assert worker.post("/admin/deployments", data=data, content_type="multipart/form-data").status_code == 404
     assert state(db) == before
+
+
+def test_the_whole_processes_folder_deploys_through_the_page(db, app, clock):
+    """A chosen folder's files arrive named by their path in it, as a browser sends them."""
+    admin = signed_in(app)
+    every = [("processes/" + f.filename, f.content) for f in collect([ROOT / "processes"])]
+    response = upload(admin, every, name="stepwise")
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    with db.reader() as session:
+        files = set(session.scalars(select(models.DeploymentFile.filename)))
+    assert files == {name for name, _content in every}
+    keys = {key for key, _version, _id in definitions(db)}
+    assert {"north_somerset_step_down", "common_safeguarding_referral"} <= keys and len(keys) >= 10
+    assert all(version == 1 for _key, version, _id in definitions(db))

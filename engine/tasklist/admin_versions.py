@@ -45,13 +45,14 @@ def upload():
     wrong = [f.filename for f in uploads if not f.filename.lower().endswith(KINDS)]
     if wrong:
         return _page(400, error=f"{', '.join(wrong)}: only .bpmn, .dmn and .form files can be deployed", name=name)
-    files = [SourceFile(f.filename.replace("\\", "/").rsplit("/", 1)[-1], f.read()) for f in uploads]
+    # Chosen files arrive by base name; a chosen folder's files by their path in it (several councils
+    # have a step_down.bpmn, so a whole processes/ folder keeps its paths, as `stepwise deploy` does).
+    files = [SourceFile(f.filename.replace("\\", "/").lstrip("/"), f.read()) for f in uploads]
     names = [f.filename for f in files]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
-        # Browsers send base names only, and several councils have a step_down.bpmn.
-        return _page(400, error=f"Two files are named {', '.join(twice)}: deploy one council's files at a time",
-                     name=name)
+        return _page(400, error=f"Two files are named {', '.join(twice)}: deploy one council's files at a time, "
+                     "or choose the folder", name=name)
     try:
         result = deploy(database(current_app), files, name=name[:200], actor=current_user.username,
                         source="admin page")
