@@ -4,14 +4,16 @@
 
 Modules: `auth` (HTTP Basic against the task list's accounts), `errors` (Camunda's error body and
 the status codes chosen), `values` (typed variables, dates, paging), `queries` (reads),
-`deployments`, `definitions`, `tasks`, `messages` (the routes), `openapi` (the description).
+`deployments`, `definitions`, `tasks`, `instances`, `messages` (the routes), `extensions` (Stepwise's own
+routes under `/api`: documents, incident retry), `openapi` (the description). Bearer tokens:
+`engine.tasklist.tokens`; the cache of verified Basic credentials: `credentials`.
 Views parse and authorise, then call one `engine.runtime` / `engine.catalog` function.
 """
 from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from engine.runtime import Conflict, Forbidden, InvalidInput, InvalidSubmission, NotFound, RuntimeRefusal, StaleVersion
@@ -23,12 +25,10 @@ log = logging.getLogger(__name__)
 bp = Blueprint("engine_rest", __name__, url_prefix="/engine-rest")
 
 
-@bp.errorhandler(ApiError)
 def _api_error(error: ApiError):
     return error.response()
 
 
-@bp.errorhandler(RuntimeRefusal)
 def _refusal(error: RuntimeRefusal):
     if isinstance(error, NotFound):
         return ApiError(404, "InvalidRequestException", str(error)).response()
@@ -46,14 +46,12 @@ def _refusal(error: RuntimeRefusal):
     return ApiError(400, "ProcessEngineException", str(error)).response()
 
 
-@bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException):
     response = jsonify({"type": error.__class__.__name__, "message": error.description or error.name})
     response.status_code = error.code or 500
     return response
 
 
-@bp.errorhandler(Exception)
 def _unexpected(error: Exception):
     log.exception("unexpected error in the REST API")
     response = jsonify({"type": "ProcessEngineException", "message": "an unexpected error occurred; it is logged"})
@@ -61,7 +59,33 @@ def _unexpected(error: Exception):
     return response
 
 
-from . import deployments, definitions, messages, openapi, tasks  # noqa: E402,F401  (routes)
+def _refuse_nul() -> None:
+    """PostgreSQL text cannot hold NUL characters: refuse them in any parameter before they reach a query."""
+    if any(isinstance(v, str) and "\x00" in v for v in (request.view_args or {}).values()):
+        raise ApiError(404, "InvalidRequestException", "no such resource (a path with a NUL character)")
+    values = [*request.args.keys(), *request.args.values()]
+    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        values += [*request.form.keys(), *request.form.values()]
+    if any("\x00" in v for v in values):
+        raise ApiError(400, "InvalidRequestException", "parameters must not contain NUL characters")
+
+
+def json_errors(blueprint: Blueprint) -> Blueprint:
+    """Answer every error of the blueprint with Camunda's JSON error body."""
+    blueprint.before_request(_refuse_nul)
+    blueprint.register_error_handler(ApiError, _api_error)
+    blueprint.register_error_handler(RuntimeRefusal, _refusal)
+    blueprint.register_error_handler(HTTPException, _http_error)
+    blueprint.register_error_handler(Exception, _unexpected)
+    return blueprint
+
+
+json_errors(bp)
+# Stepwise's own additions (documents, incident retry...) in the same style, outside Camunda's path.
+stepwise_api = json_errors(Blueprint("stepwise_api", __name__, url_prefix="/api"))
+
+
+from . import deployments, definitions, extensions, instances, messages, openapi, tasks  # noqa: E402,F401  (routes)
 
 
 @bp.route("/<path:_unknown>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])

@@ -1,4 +1,5 @@
-"""Who is calling: HTTP Basic with a task-list account (the same accounts and roles as the pages).
+"""Who is calling: HTTP Basic with a task-list account (the same accounts and roles as the pages),
+or `Authorization: Bearer <token>` with an API token made on the admin page (acting as its account).
 
 A user sees and acts on tasks of their roles only; deploying needs the role `admin`.
 """
@@ -6,8 +7,9 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 
-from engine.tasklist import accounts, database
+from engine.tasklist import accounts, database, tokens
 
+from .credentials import cache
 from .errors import ApiError
 
 ADMIN_ROLE = "admin"
@@ -19,11 +21,19 @@ def account() -> accounts.Account:
     if found is not None:
         return found
     credentials = request.authorization
-    if credentials is None or credentials.type != "basic" or not credentials.username or credentials.password is None:
-        raise ApiError(401, "AuthenticationException", "HTTP Basic authentication with a Stepwise account is required")
-    found = accounts.authenticate(database(current_app), credentials.username, credentials.password)
-    if found is None:
-        raise ApiError(401, "AuthenticationException", "unknown user or wrong password")
+    db = database(current_app)
+    if credentials is not None and credentials.type == "bearer":
+        found = tokens.authenticate(db, credentials.token or "")
+        if found is None:
+            raise ApiError(401, "AuthenticationException", "unknown or revoked API token")
+    elif credentials is not None and credentials.type == "basic" and credentials.username \
+            and credentials.password is not None:
+        found = cache.authenticate(db, credentials.username, credentials.password)
+        if found is None:
+            raise ApiError(401, "AuthenticationException", "unknown user or wrong password")
+    else:
+        raise ApiError(401, "AuthenticationException",
+                       "HTTP Basic with a Stepwise account, or a Bearer API token, is required")
     g.api_account = found
     return found
 

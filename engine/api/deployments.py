@@ -1,9 +1,10 @@
-"""`/deployment`: create (exactly as Camunda Modeler sends it), list, one."""
+"""`/deployment`: create (exactly as Camunda Modeler sends it), list, one, delete."""
 from __future__ import annotations
 
 from flask import current_app, jsonify, request, url_for
 
 from engine.catalog import DeploymentError, SourceFile, deploy
+from engine.catalog.undeploy import DeploymentInUse, NoSuchDeployment, undeploy
 from engine.tasklist import database
 
 from . import bp, queries
@@ -16,6 +17,15 @@ MAX_DEPLOYMENT_BYTES = 50 * 1024 * 1024
 # Form parts that are settings, not files (Camunda's names).
 SETTINGS = {"deployment-name", "deployment-source", "deploy-changed-only", "enable-duplicate-filtering",
             "tenant-id", "deployment-activation-time"}
+
+
+def resource_name(field: str, filename: str | None) -> str:
+    """The file's name in the deployment. Modeler names a part and its file alike; camunda-deploy
+    names the part by the path it was given (`processes/halton/step_down.bpmn`) and the file by its
+    base name, and several councils have a `step_down.bpmn`: keep the path then."""
+    if filename and field.replace("\\", "/").endswith("/" + filename):
+        return field.replace("\\", "/").lstrip("/")
+    return filename or field
 
 
 def deployment_json(row) -> dict:
@@ -48,7 +58,7 @@ def create_deployment():
         flag(form.get(name), name)  # refused when not true/false
     if form.get("tenant-id"):
         raise invalid("tenants are not supported: leave tenant-id out")
-    files = [SourceFile(storage.filename or field, storage.read())
+    files = [SourceFile(resource_name(field, storage.filename), storage.read())
              for field, storage in request.files.items(multi=True) if field not in SETTINGS]
     for field, value in form.items(multi=True):
         # Some clients send a file as a plain part without a file name; its field name is the name.
@@ -88,3 +98,20 @@ def get_deployment(deployment_id: str):
     if row is None:
         raise not_found(f"Deployment with id '{deployment_id}' does not exist")
     return jsonify(deployment_json(row))
+
+
+@bp.delete("/deployment/<deployment_id>")
+def delete_deployment(deployment_id: str):
+    who = require_admin()
+    cascade = flag(request.args.get("cascade"), "cascade")
+    for refused in ("skipCustomListeners", "skipIoMappings"):
+        flag(request.args.get(refused), refused)  # accepted as Camunda's, and meaningless here
+    try:
+        undeploy(database(current_app), deployment_id, who.username, cascade=cascade)
+    except NoSuchDeployment as error:
+        raise not_found(str(error)) from None
+    except DeploymentInUse as error:
+        # Camunda answers this with a 500 ProcessEngineException; a refusal is not a server fault.
+        raise ApiError(409, "ProcessEngineException", str(error), runningInstances=error.running,
+                       finishedInstances=error.finished) from None
+    return "", 204

@@ -1,6 +1,6 @@
 """The index of Stepwise's own endpoints under `/api` (what Camunda 7 lacks: migration, case
 repair, webhook subscriptions, ...): one OpenAPI document gathered from the modules that serve
-them, and one JSON answer for a path none of them serves.
+them (a path none of them serves gets the JSON 404 of engine/api/extensions.py).
 
 A module that serves routes under `/api` calls `describe(paths, schemas)` when imported.
 """
@@ -53,6 +53,13 @@ def openapi_document():
     })
 
 
-@bp.route("/<path:_unknown>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
-def _no_such_resource(_unknown: str):
-    raise ApiError(404, "NotFound", "no such resource in this API (see /api/openapi.json)")
+def _describe_extensions() -> None:
+    """engine/api/extensions.py's routes are also in /engine-rest/openapi.json (each path with
+    `servers: /api`), where the REST API's schemathesis run covers them; here they join the rest of /api."""
+    from .openapi import SCHEMAS, STEPWISE_PATHS
+
+    paths = {path: {k: v for k, v in item.items() if k != "servers"} for path, item in STEPWISE_PATHS.items()}
+    describe(paths, {name: SCHEMAS[name] for name in ("Document", "Exception", "RetryResult")})
+
+
+_describe_extensions()

@@ -33,14 +33,19 @@ def _path(name: str) -> dict:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
 
 
-_AUTH = {"401": _error("No or wrong HTTP Basic credentials")}
-_PAGING = [_query("firstResult", {"type": "integer", "minimum": 0}), _query("maxResults", {"type": "integer", "minimum": 0})]
+_AUTH = {"401": _error("No or wrong HTTP Basic credentials or API token")}
+_PAGING = [_query("firstResult", {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}),
+           _query("maxResults", {"type": "integer", "minimum": 0, "description": "at most 1000 are answered"})]
 _TASK_QUERY = [
     _query("assignee"), _query("candidateGroup", description="one of your roles"), _query("processInstanceId"),
     _query("processInstanceBusinessKey"), _query("taskDefinitionKey"),
     _query("dueBefore", {"type": "string", "format": "date-time"}, "e.g. 2026-11-23T09:00:00.000+0000"),
 ]
 _NULL_STR = {"type": "string", "nullable": True}
+_SORT_BY = _query("sortBy", {"type": "string", "enum": ["dueDate", "created", "name", "id", "assignee", "instanceId",
+                                                       "executionId"]}, "with sortOrder")
+_SORT_ORDER = _query("sortOrder", {"type": "string", "enum": ["asc", "desc"]}, "with sortBy")
+_FLAG = {"type": "string", "enum": ["true", "false"]}
 _VARIABLES = {"type": "object", "additionalProperties": _ref("VariableValue")}
 
 SCHEMAS = {
@@ -93,6 +98,42 @@ SCHEMAS = {
     "CorrelationMessage": {"type": "object", "required": ["messageName"], "properties": {
         "messageName": {"type": "string"}, "businessKey": {"type": "string"}, "correlationKeys": _VARIABLES,
         "processVariables": _VARIABLES, "resultEnabled": {"type": "boolean"}}},
+    "UserIdOrNull": {"type": "object", "required": ["userId"], "properties": {"userId": _NULL_STR}},
+    "TypedValue": {"type": "object", "properties": {"value": {"nullable": True}, "type": {"type": "string"},
+                                                    "valueInfo": {"type": "object"}}},
+    "ActivityInstance": {"type": "object", "required": ["id", "activityId"], "properties": {
+        "id": {"type": "string"}, "parentActivityInstanceId": _NULL_STR, "activityId": {"type": "string"},
+        "activityType": {"type": "string"}, "processInstanceId": {"type": "string"},
+        "processDefinitionId": {"type": "string"}, "activityName": _NULL_STR, "name": _NULL_STR,
+        "executionIds": {"type": "array", "items": {"type": "string"}},
+        "incidentIds": {"type": "array", "items": {"type": "string"}}, "incidents": {"type": "array"},
+        "childActivityInstances": {"type": "array", "items": _ref("ActivityInstance")},
+        "childTransitionInstances": {"type": "array"}}},
+    "HistoricProcessInstance": {"type": "object", "required": ["id", "state"], "properties": {
+        **{name: _NULL_STR for name in (
+            "rootProcessInstanceId", "superProcessInstanceId", "superCaseInstanceId", "caseInstanceId",
+            "processDefinitionName", "businessKey", "endTime", "removalTime", "startActivityId", "deleteReason",
+            "tenantId")},
+        "id": {"type": "string"}, "processDefinitionKey": {"type": "string"},
+        "processDefinitionVersion": {"type": "integer"}, "processDefinitionId": {"type": "string"},
+        "startTime": {"type": "string"}, "durationInMillis": {"type": "integer", "nullable": True},
+        "startUserId": {"type": "string"},
+        "state": {"type": "string", "enum": ["ACTIVE", "COMPLETED", "EXTERNALLY_TERMINATED"]}}},
+    "Incident": {"type": "object", "required": ["id"], "properties": {
+        **{name: _NULL_STR for name in (
+            "processDefinitionId", "processInstanceId", "executionId", "incidentTimestamp", "incidentType",
+            "activityId", "failedActivityId", "causeIncidentId", "rootCauseIncidentId", "configuration", "tenantId",
+            "incidentMessage", "jobDefinitionId", "annotation")},
+        "id": {"type": "string"}, "attempts": {"type": "integer"}}},
+    "Document": {"type": "object", "required": ["id", "businessKey", "filename"], "properties": {
+        "id": {"type": "integer"}, "businessKey": {"type": "string"}, "processInstanceId": {"type": "string"},
+        "taskId": {"type": "string"}, "templateId": {"type": "string"}, "title": {"type": "string"},
+        "filename": {"type": "string"}, "version": {"type": "integer"}, "sha256": {"type": "string"},
+        "size": {"type": "integer"}, "createdBy": {"type": "string"}, "created": {"type": "string"},
+        "links": {"type": "array", "items": _ref("Link")}}},
+    "RetryResult": {"type": "object", "required": ["incidentId", "resolved"], "properties": {
+        "incidentId": {"type": "integer"}, "resolved": {"type": "boolean"}, "processInstanceId": {"type": "string"},
+        "state": {"type": "string"}, "version": {"type": "integer"}}},
     "MessageCorrelationResult": {"type": "object", "properties": {
         "resultType": {"type": "string"}, "execution": {"type": "object", "nullable": True},
         "processInstance": {"type": "object", "nullable": True}}},
@@ -144,7 +185,8 @@ PATHS = {
         "requestBody": _JSON_BODY("StartProcessInstance"),
         "responses": {"200": _ok(_ref("ProcessInstance")), "400": _error("Bad variables or business key"),
                       "404": _error("No such definition"), **_AUTH}}},
-    "/task": {"get": {"summary": "Open tasks of your roles, soonest due first", "parameters": [*_TASK_QUERY, *_PAGING],
+    "/task": {"get": {"summary": "Open tasks of your roles, soonest due first (or by sortBy and sortOrder)",
+                      "parameters": [*_TASK_QUERY, *_PAGING, _SORT_BY, _SORT_ORDER],
                       "responses": {"200": _ok(_array("Task")), "400": _error("Bad parameter"), **_AUTH}}},
     "/task/count": {"get": {"summary": "How many open tasks of your roles match", "parameters": _TASK_QUERY,
                             "responses": {"200": _ok(_ref("Count")), "400": _error("Bad parameter"), **_AUTH}}},
@@ -171,6 +213,73 @@ for _action in ("complete", "submit-form"):
         "responses": {**_NO_CONTENT, "400": _error("Invalid values (details.fields)"),
                       "404": _error("No such task for your roles"), "409": _error("Claimed by someone else, or done"),
                       "412": _error("The case changed since the ETag given"), **_AUTH}}}
+PATHS["/deployment/{id}"]["delete"] = {
+    "summary": "Delete a deployment and its versions; refused while any instance was started on them, unless "
+               "cascade=true (then they are deleted too); needs the role admin",
+    "parameters": [_path("id"), _query("cascade", _FLAG), _query("skipCustomListeners", _FLAG),
+                   _query("skipIoMappings", _FLAG)],
+    "responses": {**_NO_CONTENT, "400": _error("Bad parameter"), "403": _error("Not an admin"),
+                  "404": _error("No such deployment"), "409": _error("Instances exist and cascade is not true"),
+                  **_AUTH}}
+PATHS["/task/{id}/form-variables"] = {"get": {
+    "summary": "The values of the task's form fields (typed)", "parameters": [
+        *_TASK_ID, _query("variableNames", description="comma-separated names instead of the form's fields")],
+    "responses": {"200": _ok({"type": "object", "additionalProperties": _ref("TypedValue")}),
+                  "404": _error("No such open task for your roles"), **_AUTH}}}
+PATHS["/task/{id}/assignee"] = {"post": {
+    "summary": "Give the task to a user holding one of its roles (userId null: to nobody)", "parameters": _TASK_ID,
+    "requestBody": {"required": True, "content": {_JSON: {"schema": _ref("UserIdOrNull")}}},
+    "responses": {**_NO_CONTENT, "400": _error("No userId, or not a user holding a role of the task"),
+                  "404": _error("No such task for your roles"), "409": _error("Already done"), **_AUTH}}}
+_INSTANCE_QUERY = [_query("businessKey"), _query("processDefinitionKey")]
+PATHS["/process-instance"] = {"get": {
+    "summary": "Running instances of the cases you may see (admins: all)", "parameters": [*_INSTANCE_QUERY, *_PAGING],
+    "responses": {"200": _ok(_array("ProcessInstance")), "400": _error("Bad paging"), **_AUTH}}}
+PATHS["/process-instance/count"] = {"get": {
+    "summary": "How many running instances match", "parameters": _INSTANCE_QUERY,
+    "responses": {"200": _ok(_ref("Count")), **_AUTH}}}
+PATHS["/process-instance/{id}"] = {
+    "get": {"summary": "One running instance", "parameters": [_path("id")], "responses": {
+        "200": _ok(_ref("ProcessInstance")), "404": _error("No such running instance you may see"), **_AUTH}},
+    "delete": {"summary": "Cancel the instance (kept as cancelled, with its history); needs the role admin",
+               "parameters": [_path("id"), _query("deleteReason"), _query("skipCustomListeners", _FLAG)],
+               "responses": {**_NO_CONTENT, "403": _error("Not an admin"), "404": _error("No such instance"),
+                             "409": _error("Already ended"), **_AUTH}}}
+PATHS["/process-instance/{id}/activity-instances"] = {"get": {
+    "summary": "The elements the instance waits in now (a flat tree under the process)", "parameters": [_path("id")],
+    "responses": {"200": _ok(_ref("ActivityInstance")), "404": _error("No such instance you may see"), **_AUTH}}}
+_HISTORY_QUERY = [*_INSTANCE_QUERY, _query("finished", _FLAG)]
+PATHS["/history/process-instance"] = {"get": {
+    "summary": "Instances, running and ended, of the cases you may see", "parameters": [*_HISTORY_QUERY, *_PAGING],
+    "responses": {"200": _ok(_array("HistoricProcessInstance")), "400": _error("Bad parameter"), **_AUTH}}}
+PATHS["/history/process-instance/count"] = {"get": {
+    "summary": "How many instances match", "parameters": _HISTORY_QUERY,
+    "responses": {"200": _ok(_ref("Count")), "400": _error("Bad parameter"), **_AUTH}}}
+PATHS["/incident"] = {"get": {
+    "summary": "Open incidents of the cases you may see", "parameters": [_query("processInstanceId"), *_PAGING],
+    "responses": {"200": _ok(_array("Incident")), "400": _error("Bad paging"), **_AUTH}}}
+# Stepwise's own routes live under /api (the path's `servers` says so).
+_STEPWISE = [{"url": "/api", "description": "Stepwise's own routes, beside /engine-rest"}]
+STEPWISE_PATHS = {
+    "/case/{businessKey}/documents": {"servers": _STEPWISE, "get": {
+        "summary": "Stepwise: the case's documents, newest version of each (allVersions=true: all)",
+        "parameters": [_path("businessKey"), _query("allVersions", _FLAG)],
+        "responses": {"200": _ok(_array("Document")), "400": _error("Bad parameter"),
+                      "404": _error("No case you may see"), **_AUTH}}},
+    "/document/{id}/content": {"servers": _STEPWISE, "get": {
+        "summary": "Stepwise: a document's .docx", "parameters": [
+            {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}}],
+        "responses": {"200": {"description": "The Word document", "content": {
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {
+                "schema": {"type": "string", "format": "binary"}}}},
+            "404": _error("No document of a case you may see"), **_AUTH}}},
+    "/incident/{id}/retry": {"servers": _STEPWISE, "post": {
+        "summary": "Stepwise: run again what failed; needs the role admin", "parameters": [
+            {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}}],
+        "responses": {"200": _ok(_ref("RetryResult")), "403": _error("Not an admin"),
+                      "404": _error("No such incident"), "409": _error("Already resolved"), **_AUTH}}},
+}
+PATHS.update(STEPWISE_PATHS)
 PATHS["/message"] = {"post": {
     "summary": "Correlate a message to the one instance waiting for it", "requestBody": {
         "required": True, "content": {_JSON: {"schema": _ref("CorrelationMessage")}}},
@@ -179,15 +288,28 @@ PATHS["/message"] = {"post": {
 PATHS["/openapi.json"] = {"get": {"summary": "This document", "security": [],
                                   "responses": {"200": _ok({"type": "object"})}}}
 
+for _operations in PATHS.values():
+    for _method, _operation in _operations.items():
+        if _method == "servers":
+            continue
+        takes_input = _operation.get("requestBody") or any(p["in"] == "query" for p in _operation.get("parameters", []))
+        if takes_input and "400" not in _operation["responses"]:
+            # Any query parameter or body can be refused (e.g. a NUL character, which PostgreSQL cannot store).
+            _operation["responses"]["400"] = _error("Bad parameter")
+        if any(p["in"] == "path" for p in _operation.get("parameters", [])) and "404" not in _operation["responses"]:
+            _operation["responses"]["404"] = _error("No such resource")
+
 DOCUMENT = {
     "openapi": "3.0.3",
     "info": {"title": "Stepwise REST API (Camunda 7 dialect)", "version": "1",
              "description": "The parts of Camunda 7's REST API that Stepwise answers. HTTP Basic with a Stepwise "
-                            "account; you see and act on tasks of your roles only; deploying needs the role admin."},
+                            "account or a bearer API token; you see and act on tasks of your roles only; deploying needs the role admin."},
     "servers": [{"url": "/engine-rest"}],
-    "security": [{"basic": []}],
+    "security": [{"basic": []}, {"bearer": []}],
     "paths": PATHS,
-    "components": {"schemas": SCHEMAS, "securitySchemes": {"basic": {"type": "http", "scheme": "basic"}}},
+    "components": {"schemas": SCHEMAS, "securitySchemes": {
+        "basic": {"type": "http", "scheme": "basic"},
+        "bearer": {"type": "http", "scheme": "bearer", "description": "an API token from the admin page"}}},
 }
 
 

@@ -19,7 +19,7 @@ from .errors import ApiError, invalid
 from .openapi import SCHEMAS as REST_SCHEMAS
 from .values import camunda_date, json_body
 
-bp = Blueprint("stepwise_api", __name__, url_prefix="/api")
+bp = Blueprint("api_repair", __name__, url_prefix="/api")
 # The same answers as /engine-rest for refusals, HTTP errors and faults.
 for _kind, _handler in ((ApiError, _api_error), (RuntimeRefusal, _refusal), (HTTPException, _http_error),
                         (Exception, _unexpected)):
@@ -187,7 +187,7 @@ SCHEMAS = {
                         taskId=_STR),
     "RetryRequest": {"type": "object", "properties": {"incidentIds": {"type": "array", "items": _INT,
                                                                       "description": "default: every open incident"}}},
-    "RetryResult": _obj(["resolved", "open", "results"], resolved=_INT, open=_INT, results={
+    "BulkRetryResult": _obj(["resolved", "open", "results"], resolved=_INT, open=_INT, results={
         "type": "array", "items": _obj(["incidentId", "resolved"], incidentId=_INT, resolved={"type": "boolean"},
                                        error=_NULL_STR)}),
     "History": _obj(["processInstanceId", "audit", "tasks"], processInstanceId=_STR, businessKey=_STR,
@@ -235,7 +235,7 @@ PATHS = {
     "/incident/retry": {"post": {
         "summary": "Retry open incidents (all, or those named), each in its own transaction",
         "requestBody": {"required": False, "content": {_JSON: {"schema": _ref("RetryRequest")}}},
-        "responses": {"200": _answer(_ref("RetryResult")), **_ERRORS}}},
+        "responses": {"200": _answer(_ref("BulkRetryResult")), **_ERRORS}}},
 }
 index.describe(PATHS, SCHEMAS)
 

@@ -1,16 +1,18 @@
-"""`/task`: the task list (your roles only), one task, its form, claim, unclaim, complete."""
+"""`/task`: the task list (your roles only), one task, its form and variables, claim, unclaim, assignee,
+complete."""
 from __future__ import annotations
 
 from flask import current_app, jsonify, request
 
 from engine import runtime
 from engine.runtime import NotFound, TaskView
-from engine.tasklist import database
+from engine.runtime import inspect
+from engine.tasklist import accounts, database
 
 from . import bp, queries
 from .auth import account, roles
 from .errors import forbidden, invalid, not_found
-from .values import camunda_date, json_body, paging, parse_date, plain
+from .values import camunda_date, json_body, paging, parse_date, plain, typed_value
 
 
 def task_json(task: TaskView, definition_id: str | None) -> dict:
@@ -39,12 +41,30 @@ def _filter() -> queries.TaskFilter:
     )
 
 
+# Camunda's sortBy names -> human_task columns (the others Camunda knows have no meaning here).
+SORT_BY = {"dueDate": "due_at", "created": "created_at", "name": "name", "id": "id", "assignee": "assignee",
+           "instanceId": "instance_id", "executionId": "instance_id"}
+
+
+def _order() -> tuple[str, bool] | None:
+    by, order = request.args.get("sortBy"), request.args.get("sortOrder")
+    if by is None and order is None:
+        return None
+    if by is None or order is None:
+        raise invalid("Only a single sorting parameter specified. sortBy and sortOrder required")
+    if by not in SORT_BY:
+        raise invalid(f"Cannot set query parameter 'sortBy' to value '{by[:60]}': one of {', '.join(SORT_BY)}")
+    if order not in ("asc", "desc"):
+        raise invalid(f"Cannot set query parameter 'sortOrder' to value '{order[:60]}': asc or desc")
+    return SORT_BY[by], order == "desc"
+
+
 @bp.get("/task")
 def list_tasks():
     account()
     first, size = paging(request.args)
     db = database(current_app)
-    rows = queries.tasks(db, _filter(), first=first, size=size)
+    rows = queries.tasks(db, _filter(), first=first, size=size, order=_order())
     definitions = queries.instance_definition(db, (t.instance_id for t in rows))
     return jsonify([task_json(t, definitions.get(t.instance_id)) for t in rows])
 
@@ -85,6 +105,40 @@ def deployed_form(task_id: str):
     if form is None:
         raise not_found(f"task {task_id} has no deployed form (camunda:formRef)")
     return jsonify(form.schema)
+
+
+@bp.get("/task/<task_id>/form-variables")
+def form_variables(task_id: str):
+    """The values the task's form would show (Camunda: the variables named by its form fields)."""
+    account()
+    task = _visible(task_id)
+    db = database(current_app)
+    form = runtime.task_form(db, task.id)
+    names = [f.key.split(".")[0].split("[")[0] for f in form.fields()] if form is not None else []
+    wanted = request.args.get("variableNames")
+    if wanted is not None:
+        names = [n for n in wanted.split(",") if n.strip()]
+    data = inspect.task_data(db, task.id)
+    return jsonify({name: typed_value(data.get(name)) for name in dict.fromkeys(names)})
+
+
+@bp.post("/task/<task_id>/assignee")
+def set_assignee(task_id: str):
+    """Give the task to a colleague who holds one of its roles (userId null: to nobody)."""
+    who = account()
+    task = _visible(task_id, open_only=False)
+    body = json_body()
+    if "userId" not in body:
+        raise invalid("userId is required (null to leave the task unassigned)")
+    user = body["userId"]
+    if user is not None and not isinstance(user, str):
+        raise invalid("userId must be a string or null")
+    if user is not None:
+        target = accounts.by_username(database(current_app), user)
+        if target is None or not target.active or not set(target.roles) & set(task.roles):
+            raise invalid(f"'{user[:100]}' is not an active user holding a role of '{task.name}'")
+    runtime.assign(database(current_app), task.id, user, who.username, roles=roles())
+    return "", 204
 
 
 @bp.post("/task/<task_id>/claim")

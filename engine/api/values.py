@@ -81,6 +81,23 @@ def _typed(name: str, entry: Any) -> Any:
     raise invalid(f"Unsupported value type '{entry.get('type')}' for variable '{name}'")
 
 
+def typed_value(value: Any) -> dict[str, Any]:
+    """A plain value as Camunda's typed one (the reverse of `plain`)."""
+    if value is None:
+        kind = "Null"
+    elif isinstance(value, bool):
+        kind = "Boolean"
+    elif isinstance(value, int):
+        kind = "Integer" if -2**31 <= value < 2**31 else "Long"
+    elif isinstance(value, float):
+        kind = "Double"
+    elif isinstance(value, str):
+        kind = "String"
+    else:
+        return {"value": json.dumps(value), "type": "Json", "valueInfo": {}}  # Camunda sends Json as text
+    return {"value": value, "type": kind, "valueInfo": {}}
+
+
 def plain(variables: Any, what: str = "variables") -> dict[str, Any]:
     """`{"name": {"value": v, "type": t}}` -> `{"name": v}` (400 on a value that is not its type)."""
     if variables is None:
@@ -88,6 +105,17 @@ def plain(variables: Any, what: str = "variables") -> dict[str, Any]:
     if not isinstance(variables, Mapping):
         raise invalid(f"{what} must be an object of typed values")
     return {str(name): _typed(str(name), entry) for name, entry in variables.items()}
+
+
+def _has_nul(value: Any) -> bool:
+    """Whether a NUL character is anywhere in the JSON data (PostgreSQL text cannot hold one)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def json_body() -> dict[str, Any]:
@@ -102,7 +130,12 @@ def json_body() -> dict[str, Any]:
         raise invalid("the request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise invalid("the request body must be a JSON object")
+    if _has_nul(body):
+        raise invalid("the request body must not contain NUL characters (\\u0000)")
     return body
+
+
+MAX_FIRST_RESULT = 2**31 - 1
 
 
 def paging(args) -> tuple[int, int]:
@@ -114,6 +147,9 @@ def paging(args) -> tuple[int, int]:
         raise invalid("firstResult and maxResults must be whole numbers") from None
     if first < 0 or size < 0:
         raise invalid("firstResult and maxResults must not be negative")
+    if first > MAX_FIRST_RESULT:
+        # Beyond what the databases take as an OFFSET (and far beyond any real list).
+        raise invalid(f"firstResult must be at most {MAX_FIRST_RESULT}")
     return first, min(size, 1000)
 
 

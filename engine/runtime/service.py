@@ -171,6 +171,10 @@ def _task_query(columns, *, roles, assignee, unassigned, business_key, instance_
     return query
 
 
+TASK_ORDER_COLUMNS = ("due_at", "created_at", "name", "id", "assignee", "element_id", "instance_id",
+                      "business_key")
+
+
 def tasks(
     db: Database,
     *,
@@ -185,15 +189,25 @@ def tasks(
     due_before: datetime | None = None,
     limit: int = 100,
     offset: int = 0,
+    order_by: tuple[str, bool] | None = None,
 ) -> list[TaskView]:
-    """Human tasks from the projection table (never loads a workflow), soonest due first."""
+    """Human tasks from the projection table (never loads a workflow), soonest due first; or by
+    `order_by` = (a column of human_task in TASK_ORDER_COLUMNS, descending)."""
     query = _task_query([_HUMAN], roles=roles, assignee=assignee, unassigned=unassigned, business_key=business_key,
                         instance_id=instance_id, process_key=process_key, element_id=element_id, state=state,
                         due_before=due_before)
-    # The same order as the index ix_human_task_list_order, so a page is read, not sorted.
-    query = query.order_by(
-        _HUMAN.c.state, _HUMAN.c.due_at.is_(None), _HUMAN.c.due_at, _HUMAN.c.created_at, _HUMAN.c.id
-    ).limit(limit).offset(offset)
+    if order_by is not None:
+        name, descending = order_by
+        if name not in TASK_ORDER_COLUMNS:
+            raise InvalidInput(f"tasks cannot be ordered by '{name}'")
+        column = _HUMAN.c[name]
+        # Empty values last either way; the id makes the order total, so pages never overlap.
+        query = query.order_by(column.is_(None), column.desc() if descending else column.asc(), _HUMAN.c.id)
+    else:
+        # The same order as the index ix_human_task_list_order, so a page is read, not sorted.
+        query = query.order_by(_HUMAN.c.state, _HUMAN.c.due_at.is_(None), _HUMAN.c.due_at, _HUMAN.c.created_at,
+                               _HUMAN.c.id)
+    query = query.limit(limit).offset(offset)
     with db.reader() as session:
         return [TaskView.of(row) for row in session.execute(query)]
 

@@ -460,3 +460,20 @@ class PackBuild(Base):
     zip: Mapped[bytes | None] = mapped_column(LargeBinary)
     xlsx: Mapped[bytes | None] = mapped_column(LargeBinary)
     pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+class ApiToken(Base):
+    """A bearer token for the REST API, acting as its user (with that user's roles at each use).
+    Only the token's sha256 is stored; the token itself is shown once, when it is made."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))  # the first characters, so people can tell tokens apart
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(100))

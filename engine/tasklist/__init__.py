@@ -88,7 +88,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     _vendor_routes(app)
 
-    from . import admin, admin_webhooks, auth, documents, manager, views
+    from . import admin, admin_versions, admin_webhooks, auth, documents, manager, views  # noqa: F401  (admin_versions: routes on admin.bp)
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
@@ -103,23 +103,24 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(inbound_webhooks)
     csrf.exempt(inbound_webhooks)
     from engine.api import bp as engine_rest  # Camunda 7 REST dialect: HTTP Basic, no cookies, so no CSRF
-    app.register_blueprint(engine_rest)
-    csrf.exempt(engine_rest)
-    from webhooks.api import bp as webhooks_api  # admin JSON API: HTTP Basic, no cookies, so no CSRF
-    app.register_blueprint(webhooks_api)
-    csrf.exempt(webhooks_api)
-    from engine.api.repair import bp as stepwise_api  # /api: migration and case repair, same auth as /engine-rest
-    app.register_blueprint(stepwise_api)
-    csrf.exempt(stepwise_api)
-    from engine.api.index import bp as api_index  # /api/openapi.json for all of the above, and /api's 404
-    app.register_blueprint(api_index)
-    csrf.exempt(api_index)
+    from engine.api import stepwise_api  # /api: Stepwise's own routes (documents, incident retry)
+    from engine.api.index import bp as api_index  # /api/openapi.json for everything under /api
+    from engine.api.repair import bp as api_repair  # /api: migration and case repair
+    from webhooks.api import bp as webhooks_api  # /api: webhook subscriptions
+    # HTTP Basic or bearer tokens, no cookies: no CSRF.
+    for api in (engine_rest, stepwise_api, api_repair, webhooks_api, api_index):
+        app.register_blueprint(api)
+        csrf.exempt(api)
 
-    from flask import render_template
+    from flask import render_template, request
     from flask_wtf.csrf import CSRFError
 
     @app.errorhandler(404)
     def not_found(_error):
+        if request.path.startswith(("/engine-rest/", "/api/")):
+            # A URL no API route matches at all (e.g. a newline in a path segment): the API's JSON error.
+            return {"type": "InvalidRequestException", "message": "no such resource in this API "
+                    "(see /engine-rest/openapi.json)"}, 404
         return render_template("error.html", title="Page not found",
                                text="There is nothing here, or it is not for your roles."), 404
 
