@@ -10,7 +10,8 @@ What it measures
 - Over Flask's test client, signed in as a social worker (a real session, a real CSRF-protected
   sign-in): `GET /` (assigned to me), `GET /?tab=unassigned`, `GET /?tab=all`, `GET /tasks/<id>`
   (the task's Camunda Form rendered, the case summary beside it; audited) and `GET /cases/<key>`
-  (case, instances, diagram, timeline; audited). Each page is requested `--runs` times after
+  (case, instances, diagram, the newest 25 timeline rows; audited); and, signed in as a team manager
+  of the "north" locality, `GET /?tab=unassigned` (their teams' tasks). Each page is requested `--runs` times after
   warm-up; p50 and p95 in ms (time.perf_counter around the request, response body read).
 
 Run (from the project root, venv active):
@@ -156,6 +157,9 @@ def run(url: str | None, instances: int, runs: int) -> list[tuple[str, float, fl
         try:
             deploy(db, collect([ROOT / "processes" / "north_somerset", ROOT / "processes" / "common"]), name="bench", actor="bench")
             accounts.save_user(db, "sw.bench", "Bench Worker", ["social_worker"], password=PASSWORD, team="CIN")
+            # A team manager for the "north" locality (a third of the bulk cases): sees the team's tasks.
+            accounts.save_user(db, "tm.bench", "Bench Manager", ["team_manager"], password=PASSWORD, team="CIN",
+                               locality="north")
             real = []
             for n in range(3):
                 outcome = runtime.start(db, KEY, f"NS-REAL-{n}", {}, "sw.bench",
@@ -167,12 +171,14 @@ def run(url: str | None, instances: int, runs: int) -> list[tuple[str, float, fl
                   file=sys.stderr)
             app = create_app({"DATABASE": db, "SECRET_KEY": "bench", "SESSION_COOKIE_SECURE": False})
             client = signed_in(app, "sw.bench")
+            manager = signed_in(app, "tm.bench")
             pages = [("task list: assigned to me", "/"), ("task list: my teams' unassigned", "/?tab=unassigned"),
                      ("task list: all I can see", "/?tab=all"), ("task list: all, overdue, page 3", "/?tab=all&due=overdue&page=3"),
                      ("task page (form, case summary)", f"/tasks/{real[0].id}"),
                      ("case page (diagram, timeline)", f"/cases/{real[0].business_key}"),
                      ("case page of a bulk-inserted case", "/cases/NS-B000007")]
-            return [(name, *timed(client, path, runs)) for name, path in pages]
+            results = [(name, *timed(client, path, runs)) for name, path in pages]
+            return results + [("task list: my teams' unassigned, as a team manager", *timed(manager, "/?tab=unassigned", runs))]
         finally:
             db.dispose()
 
