@@ -118,7 +118,7 @@ def _task_list_page(args, filter_errors: dict[str, str] | None = None, filter_na
     return render_template(
         "task_list.html", tab=tab, rows=rows, families=queries.families(db, (t.business_key for t in rows)),
         processes=processes, process=process, due=due, due_filters=DUE_FILTERS, page=page, more=more,
-        now=now, my_roles=set(roles), manager=seen.manager, own_filters=own, shared_filters=shared,
+        now=now, actable={t.id for t in rows if seen.may_act(t)}, manager=seen.manager, own_filters=own, shared_filters=shared,
         filter_errors=filter_errors or {}, filter_name=filter_name,
     ), (400 if filter_errors else 200)
 
