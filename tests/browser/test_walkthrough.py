@@ -187,7 +187,7 @@ def test_a_whole_step_down_across_roles(db, clock, page):
     sign_in(page, "tm.jones")
     page.get_by_role("link", name="My teams' unassigned").click()
     check(page, "task-list-manager")
-    page.get_by_role("link", name="Agree step-down suits the level of need").click()
+    page.get_by_role("link", name="Agree step-down suits the level of need", exact=True).click()
     check(page, "task-manager-agree")
     page.get_by_label("Agreed", exact=True).check()
     page.get_by_label("Rationale").fill("Needs are now at level 3; CIN no longer needed.")
