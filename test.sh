@@ -11,14 +11,17 @@ python3 -m venv .venv >/dev/null 2>&1 || python3 -m venv .venv
 python -m pip install --quiet --disable-pip-version-check -e ".[test]"
 npm ci --no-audit --no-fund --loglevel=error   # GOV.UK Frontend, bpmn-js, axe-core, bpmnlint
 
-need_debian_package() {  # command package
+need_debian_package() {  # command package [apt-get options]
     command -v "$1" >/dev/null 2>&1 && return 0
     if [ "$(id -u)" != 0 ]; then echo "need root to install $2 (or install it yourself)" >&2; exit 1; fi
     echo "== installing $2 (Debian package)"
     [ -n "${APT_UPDATED:-}" ] || { apt-get update -qq; APT_UPDATED=1; }
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${@:3}" "$2" >/dev/null
 }
 need_debian_package chromium chromium   # the browser tests drive Debian's Chromium, never a downloaded one
+# Documents as PDF (packs) and the PDF -> PNG test: about 45 s and 620 MB, so CI runs them rather than skipping.
+need_debian_package soffice libreoffice-writer-nogui --no-install-recommends
+need_debian_package pdftoppm poppler-utils --no-install-recommends
 
 start_postgres() {
     need_debian_package pg_ctlcluster postgresql

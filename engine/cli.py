@@ -138,6 +138,7 @@ def cmd_worker(args) -> int:
     last_health = time.monotonic()
     while not stopping:
         done = work_once(db, should_stop=lambda: stopping)
+        db.checkpoint()  # SQLite: the log the web server's commits leave (see engine/store/db.py)
         fired, incidents = fired + done.timers.fired, incidents + done.timers.incidents
         delivered, failed = delivered + done.deliveries.delivered, failed + done.deliveries.failed
         if done.busy or time.monotonic() - last_health >= 60:
@@ -162,7 +163,8 @@ def cmd_demo(args) -> int:
 
 # Subsystems that add commands of their own: each module has `register(commands)` which adds
 # subparsers (with `run` defaults taking the parsed args). One line here per subsystem.
-EXTENSIONS: tuple[str, ...] = ("webhooks.cli", "engine.reports.cli", "engine.tasklist.cli", "engine.documents.cli")
+EXTENSIONS: tuple[str, ...] = ("webhooks.cli", "engine.reports.cli", "engine.tasklist.cli", "engine.documents.cli",
+                               "engine.runtime.migration_cli")
 
 
 def build_parser() -> argparse.ArgumentParser:

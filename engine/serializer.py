@@ -132,4 +132,23 @@ def restore(
     head["spec"] = spec
     head["subprocess_specs"] = dict(subprocess_specs)
     head["typename"] = "BpmnWorkflow"
-    return serializer.from_dict(head)
+    workflow = serializer.from_dict(head)
+    connect_triggered(workflow)
+    return workflow
+
+
+def connect_triggered(workflow: BpmnWorkflow) -> None:
+    """Wire each running event sub-process to its process's start and end, as SpiffWorkflow does on
+    the spec object only when the event fires (`BpmnStartTask.trigger_wf`). A spec restored in
+    another server process (or a new version, after a migration) never saw the event fire: without
+    this the sub-process fails with "No input task connected" when it ends."""
+    for wf in [workflow, *workflow.subprocesses.values()]:
+        start = wf.spec.start
+        triggers = getattr(start, "trigger_specs", None)
+        if not triggers or wf.task_tree is None:
+            continue
+        for task in wf.task_tree.children:
+            spec = task.task_spec
+            if spec.name in triggers and start not in spec.inputs:
+                start.connect(spec)
+                spec.connect(wf.spec.end)

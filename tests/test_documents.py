@@ -506,6 +506,47 @@ def test_a_document_renders_to_pdf_and_png(deployed, clock, tmp_path):
     assert sorted(tmp_path.glob("page*.png"))
 
 
+@pytest.mark.skipif(not (shutil.which("libreoffice") or shutil.which("soffice")) or not shutil.which("pdftotext"),
+                    reason="LibreOffice and poppler-utils are not installed (see README, Documents)")
+def test_every_template_opens_in_libreoffice_with_its_content(tmp_path):
+    """One document per template, rendered from its form's data, converted to PDF by headless
+    LibreOffice (one call for all, its own profile); each PDF's text has the child, the case
+    reference, the title and the form's first answer."""
+    forms = {f.stem: parse_form(f.read_text(), str(f)) for f in PROCESSES.rglob("*.form")}
+    library = templates.Library(TEMPLATES)
+    expected = {}
+    for entry in CATALOGUE:
+        producer = entry["producers"][0]
+        form = forms[producer["form"]]
+        data = sample_data(form)
+        template = library.get(entry["id"])
+        context = render.build_context(
+            case={"case_reference": "CASE-PDF", "council": entry["council"], "council_name": "A Council",
+                  "address": "2 Sample Road", "locality": "north", "children": [], "household": [],
+                  "people": [{"name": "Alex Sample", "date_of_birth": "2016-01-01", "role": "child",
+                              "relationship_to_child": None}], "child_name": "Alex Sample",
+                  "child_date_of_birth": "2016-01-01"},
+            facts={"generated_on": "23 November 2026", "completed_by": "sw.test", "completed_on": "23 November 2026",
+                   "task_name": producer["task"], "document_id": entry["id"], "document_title": entry["title"],
+                   "version": 1},
+            data=data, fields=template.fields, own_keys=form.field_keys(), labels=render.labels_of([form]))
+        (tmp_path / f"{entry['id']}.docx").write_bytes(render.render(template.content, context))
+        typed = [v for k, v in data.items() if k in template.fields and isinstance(v, str) and v.startswith("Sample ")]
+        expected[entry["id"]] = ["Alex Sample", "CASE-PDF", entry["title"], *typed[:1]]
+    office = shutil.which("libreoffice") or shutil.which("soffice")
+    out = tmp_path / "pdf"
+    subprocess.run([office, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless", "--convert-to", "pdf",
+                    "--outdir", str(out), *sorted(str(p) for p in tmp_path.glob("*.docx"))],
+                   check=True, capture_output=True, timeout=600)
+    for template_id, texts in expected.items():
+        pdf = out / f"{template_id}.pdf"
+        assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF"), template_id
+        text = " ".join(subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True,
+                                       text=True).stdout.split())
+        for wanted in texts:
+            assert " ".join(wanted.split()) in text, (template_id, wanted)
+
+
 def test_a_document_the_catalogue_does_not_know_is_skipped_on_the_audit_trail(deployed, clock, tmp_path):
     folder = tmp_path / "templates"
     shutil.copytree(TEMPLATES, folder)

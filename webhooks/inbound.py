@@ -1,8 +1,13 @@
-"""Inbound webhooks: verify, refuse stale and replayed requests, correlate a BPMN message.
+"""Inbound webhooks: verify, refuse stale and replayed requests, then correlate a BPMN message or
+complete a waiting external service task.
 
 The JSON body names the message and how to find the waiting case:
     {"message": "lcs_record_closed", "business_key": "CASE-1",          # and/or
      "correlation": {"lcs_id": "L-77"}, "payload": {...}}
+or completes a Camunda 7 external task (`camunda:type="external"`) waiting on the case:
+    {"action": "complete_external_task", "business_key": "CASE-1",      # or "instance": id
+     "topic": "lcs.open_record",                                       # or "element_id"
+     "variables": {"lcs_id": "L-77"}}
 The accepted request's row is written inside the correlation's own transaction (a listener on the
 runtime's events), with a unique (source, webhook id): the message and the replay guard commit
 together or not at all, and two copies racing cannot both be accepted. Everything rejected is
@@ -76,9 +81,7 @@ def receive(db: Database, source: str, headers: Mapping[str, str], body: bytes, 
         claim = {"source": source, "webhook_id": webhook_id, "at": moment, "written": False}
         token = _claim.set(claim)
         try:
-            outcome = runtime.correlate(db, message["message"], business_key=message.get("business_key"),
-                                        correlation=message.get("correlation"), payload=message.get("payload"),
-                                        actor=f"webhook:{source}")
+            outcome = _act(db, message, f"webhook:{source}")
         except IntegrityError:
             raise _Rejected(409, f"replay: webhook {webhook_id} was already accepted") from None
         except runtime.InvalidInput as error:
@@ -89,8 +92,8 @@ def receive(db: Database, source: str, headers: Mapping[str, str], body: bytes, 
             _claim.reset(token)
         if not claim["written"]:  # correlate always publishes events; this is a guard, not a path
             raise RuntimeError("the inbound webhook listener did not run: is webhooks.inbound imported?")
-        log.info("inbound webhook %s from %s accepted: message %s to %s", webhook_id, source, message["message"],
-                 outcome.instance_id)
+        log.info("inbound webhook %s from %s accepted: %s to %s", webhook_id, source,
+                 message.get("message") or message.get("topic") or message.get("element_id"), outcome.instance_id)
         return Received(202, "accepted", outcome.instance_id)
     except _Rejected as rejected:
         log.warning("inbound webhook %s from %s rejected (%s): %s", webhook_id, source, rejected.status, rejected.reason)
@@ -101,6 +104,20 @@ def receive(db: Database, source: str, headers: Mapping[str, str], body: bytes, 
         return Received(rejected.status, rejected.reason)
 
 
+CORRELATE = "correlate_message"
+COMPLETE_EXTERNAL_TASK = "complete_external_task"
+
+
+def _act(db: Database, message: dict, actor: str):
+    if message.get("action") == COMPLETE_EXTERNAL_TASK:
+        return runtime.complete_external_task(
+            db, business_key=message.get("business_key"), instance_id=message.get("instance"),
+            topic=message.get("topic"), element_id=message.get("element_id"), variables=message.get("variables"),
+            actor=actor)
+    return runtime.correlate(db, message["message"], business_key=message.get("business_key"),
+                             correlation=message.get("correlation"), payload=message.get("payload"), actor=actor)
+
+
 def _parse(text: str) -> dict:
     try:
         message = json.loads(text)
@@ -108,6 +125,12 @@ def _parse(text: str) -> dict:
         raise _Rejected(400, f"body is not JSON: {error.msg} at column {error.colno}") from None
     if not isinstance(message, dict):
         raise _Rejected(400, "body must be a JSON object")
+    action = message.get("action", CORRELATE)
+    if action == COMPLETE_EXTERNAL_TASK:
+        return _parse_completion(message)
+    if action != CORRELATE:
+        raise _Rejected(400, f"unknown action {json.dumps(action)}: '{CORRELATE}' (the default) or "
+                             f"'{COMPLETE_EXTERNAL_TASK}'")
     name = message.get("message")
     if not isinstance(name, str) or not name:
         raise _Rejected(400, "'message' (the BPMN message name) is required")
@@ -122,12 +145,28 @@ def _parse(text: str) -> dict:
     return message
 
 
+def _parse_completion(message: dict) -> dict:
+    for name in ("business_key", "instance", "topic", "element_id"):
+        if message.get(name) is not None and (not isinstance(message[name], str) or not message[name]):
+            raise _Rejected(400, f"'{name}' must be a non-empty string")
+    if message.get("business_key") is None and message.get("instance") is None:
+        raise _Rejected(400, "give 'business_key' or 'instance' to find the waiting task")
+    if message.get("topic") is None and message.get("element_id") is None:
+        raise _Rejected(400, "give the external task's 'topic' or 'element_id'")
+    if message.get("variables") is not None and not isinstance(message["variables"], dict):
+        raise _Rejected(400, "'variables' must be an object")
+    return message
+
+
+_ACCEPTED_ACTIONS = ("message.correlated", "external_task.completed")
+
+
 @runtime.subscribe
 def _accept_in_transaction(unit, events) -> None:
     claim = _claim.get()
     if claim is None or claim["written"]:
         return
-    instance_id = next((e.instance_id for e in events if e.action == "message.correlated"), None)
+    instance_id = next((e.instance_id for e in events if e.action in _ACCEPTED_ACTIONS), None)
     unit.conn.execute(_INBOUND.insert().values(
         source=claim["source"], webhook_id=claim["webhook_id"], accepted_id=claim["webhook_id"], received_at=claim["at"],
         outcome="accepted", status=202, reason=None, instance_id=instance_id))

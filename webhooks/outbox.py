@@ -12,12 +12,15 @@ from sqlalchemy import select
 
 from engine.runtime import subscribe
 from engine.store import models
+from engine.store.fast import PreparedSelect
 
 from . import payloads
 
 _SUBSCRIPTIONS = models.WebhookSubscription.__table__
 _OUTBOX = models.WebhookOutbox.__table__
-_ACTIVE = select(_SUBSCRIPTIONS.c.id, _SUBSCRIPTIONS.c.event_types).where(_SUBSCRIPTIONS.c.active.is_(True))
+# Read in every state-changing transaction, so straight off the DBAPI cursor (engine/store/fast.py).
+_ACTIVE = PreparedSelect(
+    select(_SUBSCRIPTIONS.c.id, _SUBSCRIPTIONS.c.event_types).where(_SUBSCRIPTIONS.c.active.is_(True)))
 
 
 def wants(event_types, event_type: str) -> bool:
@@ -31,10 +34,10 @@ def new_webhook_id() -> str:
 
 @subscribe
 def write_outbox(unit, events) -> None:
-    messages = [(event, kind, payload) for event in events for kind, payload in payloads.of(event)]
-    if not messages:
+    subscriptions = _ACTIVE.all(unit.conn, {})
+    if not subscriptions:
         return
-    subscriptions = unit.conn.execute(_ACTIVE).all()
+    messages = [(event, kind, payload) for event in events for kind, payload in payloads.of(event)]
     rows = [
         {"subscription_id": sub.id, "event_type": kind, "payload": payload, "webhook_id": new_webhook_id(),
          "state": "pending", "attempts": 0, "next_attempt_at": event.at, "created_at": event.at}

@@ -21,11 +21,22 @@ def new_secret() -> str:
 
 
 def check_secret(secret: str) -> str:
-    """The secret if the library accepts it, else ValueError (so a typo fails when it is stored)."""
+    """The secret if it is `whsec_` and strict base64 of 24 to 64 bytes (Standard Webhooks' range)
+    and the library accepts it, else ValueError (so a typo fails when it is stored). The library
+    alone takes almost any text, which would leave a receiver unable to verify anything."""
+    expected = "expected whsec_ followed by base64 of 24 to 64 random bytes"
+    if not isinstance(secret, str) or not secret.startswith("whsec_"):
+        raise ValueError(f"not a webhook secret ({expected})")
+    try:
+        key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+    except ValueError:
+        raise ValueError(f"not a webhook secret: not base64 ({expected})") from None
+    if not 24 <= len(key) <= 64:
+        raise ValueError(f"not a webhook secret: {len(key)} bytes ({expected})")
     try:
         Webhook(secret)
     except Exception as error:  # noqa: BLE001 - the library raises several kinds
-        raise ValueError(f"not a webhook secret (expected whsec_<base64>): {error}") from None
+        raise ValueError(f"not a webhook secret ({expected}): {error}") from None
     return secret
 
 

@@ -7,6 +7,9 @@ from SpiffWorkflow.bpmn.parser.task_parsers import SubprocessParser
 from SpiffWorkflow.bpmn.specs.defaults import CallActivity, EventSubprocess
 from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, SubWorkflowParser, UserTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
+from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
+
+from .external_task import ServiceTaskParser
 
 # Keys these attributes take in `task_spec.extensions`, beside the `camunda:property` values.
 FORM_REF = "formRef"
@@ -59,6 +62,8 @@ class StepwiseParser(CamundaParser):
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("userTask"): (StepwiseUserTaskParser, UserTask),
         full_tag("subProcess"): (StepwiseSubprocessParser, CallActivity),
+        # camunda:type="external" service tasks wait for another system (engine.catalog.external_task)
+        full_tag("serviceTask"): (ServiceTaskParser, ServiceTask),
     }
 
     def __init__(self):

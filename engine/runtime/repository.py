@@ -37,14 +37,13 @@ _UPDATE_TASK = Prepared(_TASKS.update().where(_TASKS.c.instance_id == bindparam(
 _DELETE_TASKS = _TASKS.delete().where(
     _TASKS.c.instance_id == bindparam("b_instance"), _TASKS.c.id.in_(bindparam("b_ids", expanding=True)))
 _INSERT_INSTANCE = Prepared(_INSTANCES.insert())
+# SET names only the columns given: a step that leaves state and timer alone then leaves the
+# indexes on them (timer, reports) untouched, which is most steps.
 _UPDATE_INSTANCE = Prepared(_INSTANCES.update().where(
-    _INSTANCES.c.id == bindparam("b_id"), _INSTANCES.c.version == bindparam("b_version")
-).values(
-    version=bindparam("version"), header=bindparam("header"), state=bindparam("state"),
-    next_timer_due=bindparam("next_timer_due"), ended_at=bindparam("ended_at"),
-))
+    _INSTANCES.c.id == bindparam("b_id"), _INSTANCES.c.version == bindparam("b_version")))
 _SELECT_VERSION = select(_INSTANCES.c.version).where(_INSTANCES.c.id == bindparam("b_id"))
 
+UNKNOWN = object()
 _LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
 _SCRIPT_ENGINE = expressions.script_engine()
 
@@ -76,6 +75,8 @@ class Loaded:
     open_tasks: set[str] | None = None
     subscriptions: set[str] | None = None
     new: bool = False
+    # The next_timer_due this version stored, when known (UNKNOWN after a load from the database).
+    timer_due: object = None
     # For a new instance: the columns only its first save writes (case_id, started_at, started_by).
     new_columns: dict = field(default_factory=dict)
 
@@ -135,7 +136,7 @@ def load(conn: Connection, db_key: str, instance: InstanceRef, *, use_cache: boo
     rows = conn.execute(_SELECT_TASKS, {"b_instance": instance.id}).all()
     workflow = serializer.restore(instance.header, [tuple(r) for r in rows], spec, subprocess_specs)
     workflow.script_engine = _SCRIPT_ENGINE
-    loaded = Loaded(instance, workflow, instance.version)
+    loaded = Loaded(instance, workflow, instance.version, timer_due=UNKNOWN)
     loaded.fingerprints = {str(task_id): _fingerprint(task) for _, task_id, task in _all_tasks(workflow)}
     return loaded
 
@@ -171,10 +172,12 @@ def save(conn: Connection, loaded: Loaded, *, state: str, next_timer_due, ended_
         loaded.new = False
     else:
         new_version = loaded.version + 1
-        changed = _UPDATE_INSTANCE.execute(conn, {
-            "b_id": instance.id, "b_version": loaded.version, "version": new_version, "header": head,
-            "state": state, "next_timer_due": next_timer_due, "ended_at": ended_at,
-        })
+        values = {"b_id": instance.id, "b_version": loaded.version, "version": new_version, "header": head}
+        if state != instance.state:
+            values.update(state=state, ended_at=ended_at)
+        if loaded.timer_due is UNKNOWN or next_timer_due != loaded.timer_due:
+            values["next_timer_due"] = next_timer_due
+        changed = _UPDATE_INSTANCE.execute(conn, values)
         if changed != 1:
             actual = conn.execute(_SELECT_VERSION, {"b_id": instance.id}).scalar()
             raise StaleVersion(instance.id, loaded.version, actual if actual is not None else -1)
@@ -186,6 +189,7 @@ def save(conn: Connection, loaded: Loaded, *, state: str, next_timer_due, ended_
         _UPDATE_TASK.execute(conn, updates)
     instance.version, instance.state, instance.header = new_version, state, head
     loaded.version = new_version
+    loaded.timer_due = next_timer_due
     loaded.fingerprints = current
     return new_version
 

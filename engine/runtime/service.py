@@ -21,6 +21,7 @@ from engine import clock, forms
 from engine.catalog import specs as catalog_specs
 from engine.store import models
 from engine.store.db import Database
+from engine.store.fast import PreparedSelect
 
 from . import cases, events, projection, repository
 from .errors import Conflict, InvalidInput, InvalidSubmission, NotFound, StaleVersion
@@ -37,13 +38,14 @@ _INCIDENTS = models.Incident.__table__
 _SUBSCRIPTIONS = models.MessageSubscription.__table__
 _SELECT_TASK = select(_HUMAN).where(_HUMAN.c.id == bindparam("b_id"))
 # The task with its instance, the instance row locked (PostgreSQL): one round trip per completion.
-_SELECT_TASK_LOCKING_INSTANCE = (
+_SELECT_TASK_LOCKING_INSTANCE = PreparedSelect(
     select(_HUMAN, _INSTANCES.c.definition_id, _INSTANCES.c.version.label("instance_version"),
            _INSTANCES.c.state.label("instance_state"))
     .join(_INSTANCES, _INSTANCES.c.id == _HUMAN.c.instance_id)
     .where(_HUMAN.c.id == bindparam("b_id"))
     .with_for_update(of=_INSTANCES)
 )
+_SELECT_OPEN_TASK = PreparedSelect(_SELECT_TASK)
 
 
 @dataclass(frozen=True)
@@ -93,8 +95,8 @@ def _roles_allow(row, roles: Iterable[str] | None) -> bool:
     return (row.lane in allowed) or bool(allowed.intersection(row.candidate_groups or []))
 
 
-def _open_task(conn, task_id: str, roles: Iterable[str] | None, query=_SELECT_TASK):
-    row = conn.execute(query, {"b_id": task_id}).first()
+def _open_task(conn, task_id: str, roles: Iterable[str] | None, query: PreparedSelect = _SELECT_OPEN_TASK):
+    row = query.first(conn, {"b_id": task_id})
     if row is None or not _roles_allow(row, roles):
         # Tasks outside a person's roles are reported as missing: their existence is case data too.
         raise NotFound(f"no task {task_id}")

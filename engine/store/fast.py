@@ -1,4 +1,4 @@
-"""Prepared writes for the per-step path.
+"""Prepared statements for the per-step path.
 
 Completing a task writes about ten small rows. Through SQLAlchemy's execution machinery each
 statement costs some 60-80 µs of Python before the database sees it — more than SQLite needs
@@ -7,18 +7,41 @@ statement is compiled once per dialect and parameter set, its values converted w
 column types' own bind processors (JSON, UTCDateTime), and run on the DBAPI cursor of the
 same connection, so it stays inside the caller's transaction.
 
-Only plain INSERT, UPDATE and DELETE with scalar parameters belong here; reads, and anything
-with an expanding IN list, go through SQLAlchemy as usual.
+`PreparedSelect` does the same for the one or two reads of every step (the task and its
+instance): rows come back as named tuples with the column types' result processors applied.
+
+Only statements with scalar parameters belong here; anything with an expanding IN list, and
+reads off the per-step path, go through SQLAlchemy as usual.
 """
 from __future__ import annotations
 
 import threading
+from collections import namedtuple
 from typing import Any, Callable, Mapping, Sequence
 
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.dml import UpdateBase
 
 _Plan = tuple[str, tuple[str, ...] | None, dict[str, Callable[[Any], Any]]]
+
+
+def _compile(statement, dialect, keys: tuple[str, ...] | None = None) -> _Plan:
+    compiled = statement.compile(dialect=dialect, column_keys=list(keys) if keys is not None else None)
+    positional = dialect.paramstyle in ("qmark", "numeric", "format")
+    names = tuple(compiled.positiontup) if positional else None
+    processors = {}
+    for name, bind in compiled.binds.items():
+        processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if processor is not None:
+            processors[name] = processor
+    return compiled.string, names, processors
+
+
+def _convert(plan: _Plan, row: Mapping[str, Any]):
+    _sql, names, processors = plan
+    values = {k: processors[k](v) if k in processors else v for k, v in row.items()}
+    return tuple(values[n] for n in names) if names is not None else values
 
 
 class Prepared:
@@ -28,15 +51,7 @@ class Prepared:
         self._lock = threading.Lock()
 
     def _plan(self, dialect, keys: tuple[str, ...]) -> _Plan:
-        compiled = self.statement.compile(dialect=dialect, column_keys=list(keys))
-        positional = dialect.paramstyle in ("qmark", "numeric", "format")
-        names = tuple(compiled.positiontup) if positional else None
-        processors = {}
-        for name, bind in compiled.binds.items():
-            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            if processor is not None:
-                processors[name] = processor
-        return compiled.string, names, processors
+        return _compile(self.statement, dialect, keys)
 
     def execute(self, conn: Connection, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> int:
         """Run with one parameter set, or many (executemany); returns the rows affected."""
@@ -49,11 +64,8 @@ class Prepared:
         if plan is None:
             with self._lock:
                 plan = self._plans[key] = self._plan(dialect, key[1])
-        sql, names, processors = plan
-        converted = []
-        for row in rows:
-            values = {k: processors[k](v) if k in processors else v for k, v in row.items()}
-            converted.append(tuple(values[n] for n in names) if names is not None else values)
+        sql = plan[0]
+        converted = [_convert(plan, row) for row in rows]
         cursor = conn.connection.dbapi_connection.cursor()
         try:
             if len(converted) == 1:
@@ -63,3 +75,40 @@ class Prepared:
             return cursor.rowcount
         finally:
             cursor.close()
+
+
+class PreparedSelect:
+    """A SELECT compiled once per dialect, run on the connection's DBAPI cursor."""
+
+    def __init__(self, statement: Select):
+        self.statement = statement
+        self._plans: dict[str, tuple[_Plan, type, list]] = {}
+        self._lock = threading.Lock()
+
+    def _plan(self, dialect):
+        columns = list(self.statement.selected_columns)
+        row_type = namedtuple("Row", [column.key for column in columns])
+        processors = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns]
+        return _compile(self.statement, dialect), row_type, processors
+
+    def all(self, conn: Connection, params: Mapping[str, Any]) -> list:
+        dialect = conn.dialect
+        entry = self._plans.get(dialect.name)
+        if entry is None:
+            with self._lock:
+                entry = self._plans[dialect.name] = self._plan(dialect)
+        plan, row_type, processors = entry
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(plan[0], _convert(plan, params))
+            fetched = cursor.fetchall()
+        finally:
+            cursor.close()
+        return [
+            row_type(*[p(v) if p is not None else v for p, v in zip(processors, values)])
+            for values in fetched
+        ]
+
+    def first(self, conn: Connection, params: Mapping[str, Any]):
+        rows = self.all(conn, params)
+        return rows[0] if rows else None

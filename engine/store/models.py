@@ -347,6 +347,8 @@ class WebhookSubscription(Base):
     description: Mapped[str | None] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    # Deleted by an admin: never delivered to again, hidden from lists; its delivery log is kept.
+    deleted_at: Mapped[datetime | None]
 
 
 class WebhookOutbox(Base):
@@ -459,3 +461,31 @@ class Document(Base):
     fields: Mapped[dict[str, Any]]
     actor: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime]
+
+
+class PackBuild(Base):
+    """A case or meeting pack built in the background for the admin pages (engine/documents/builds):
+    its progress while it builds, then the finished files. Mutable while it builds; the
+    documents it gathers stay immutable in `document`."""
+
+    __tablename__ = "pack_build"
+    __table_args__ = (Index("ix_pack_build_status", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(20))  # case | meeting
+    target: Mapped[str] = mapped_column(String(100))  # the case reference, or the meeting's date
+    status: Mapped[str] = mapped_column(String(20))  # queued | building | done | failed
+    steps_done: Mapped[int] = mapped_column(Integer, default=0)
+    steps_total: Mapped[int] = mapped_column(Integer, default=0)
+    step_label: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str | None] = mapped_column(Text)
+    name: Mapped[str | None] = mapped_column(String(200))  # file stem, e.g. case-pack-NS-1
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # cases, documents, sha256 of each file
+    requested_by: Mapped[str] = mapped_column(String(100))
+    requested_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    docx: Mapped[bytes | None] = mapped_column(LargeBinary)
+    zip: Mapped[bytes | None] = mapped_column(LargeBinary)
+    xlsx: Mapped[bytes | None] = mapped_column(LargeBinary)
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary)

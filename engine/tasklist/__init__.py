@@ -88,11 +88,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     _vendor_routes(app)
 
-    from . import admin, auth, views
+    from . import admin, admin_webhooks, auth, documents, manager, views
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(documents.bp)
+    app.register_blueprint(manager.bp)
+    app.register_blueprint(admin_webhooks.bp)
     from . import oidc
 
     oidc.init_app(app)  # single sign-on, when STEPWISE_OIDC_* is set
@@ -103,6 +106,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from engine.api import bp as engine_rest  # Camunda 7 REST dialect: HTTP Basic, no cookies, so no CSRF
     app.register_blueprint(engine_rest)
     csrf.exempt(engine_rest)
+    from webhooks.api import bp as webhooks_api  # admin JSON API: HTTP Basic, no cookies, so no CSRF
+    app.register_blueprint(webhooks_api)
+    csrf.exempt(webhooks_api)
+    from engine.api.repair import bp as stepwise_api  # /api: migration and case repair, same auth as /engine-rest
+    app.register_blueprint(stepwise_api)
+    csrf.exempt(stepwise_api)
 
     from flask import render_template
     from flask_wtf.csrf import CSRFError

@@ -1,5 +1,5 @@
-"""Admin pages (role `admin`): open incidents with a retry button; users and roles. Anyone else
-gets a 404."""
+"""Admin pages (role `admin`): open incidents with a retry button (migration and case repair: admin_repair);
+users and roles. Anyone else gets a 404."""
 from __future__ import annotations
 
 from functools import wraps
@@ -141,3 +141,6 @@ def reinvite(user_id: int):
     row = users.get(db, user_id)
     return render_template("admin_invite.html", account=row,
                            link=url_for("auth.accept_invite", token=token, _external=True))
+
+
+from . import admin_repair  # noqa: E402,F401  (migration and case repair pages on this blueprint)

@@ -12,7 +12,6 @@ from flask_login import current_user, login_required
 
 from engine import clock, documents, forms, runtime
 from engine.runtime import Conflict, InvalidInput, InvalidSubmission, NotFound, StaleVersion
-from engine.runtime.unit import Unit
 
 from . import accounts, comments, database, filters, formview, queries, scope
 from .auth import _safe_next
@@ -380,26 +379,6 @@ def case_diagram(business_key: str, instance_id: str):
     if xml is None:
         abort(404)
     return Response(xml, mimetype="application/xml", headers={"Cache-Control": "no-store"})
-
-
-@bp.get("/cases/<business_key>/documents/<int:document_id>")
-@login_required
-def case_document(business_key: str, document_id: int):
-    """A document of a case, for people who may see the case; each download is audited."""
-    db = _db()
-    _visible_case(business_key)
-    found = next((d for d in documents.documents(db, business_key, current_only=False) if d.id == document_id), None)
-    if found is None:
-        abort(404)
-    content = documents.document_content(db, document_id)
-    with db.connection() as conn:
-        unit = Unit(conn, db.url, current_user.username)
-        unit.audit("document.downloaded", business_key=business_key, instance_id=found.instance_id,
-                   document_id=found.id, template_id=found.template_id, version=found.version)
-        unit.flush_audit()
-    return Response(content, mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                    headers={"Content-Disposition": f'attachment; filename="{found.filename}"',
-                             "Cache-Control": "no-store"})
 
 
 # -- starting a procedure --------------------------------------------------------------------------

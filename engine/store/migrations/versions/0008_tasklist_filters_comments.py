@@ -4,7 +4,7 @@ Comments on tasks and cases need no table: each is an audit row (`comment.added`
 by 0001's triggers, and so shown in the case timeline.
 
 Revision ID: 0008_tasklist_filters_comments
-Revises: 0007_assignee_order
+Revises: 0013_webhook_admin
 Create Date: 2026-11-23 17:00:00
 """
 from alembic import op
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import engine.store.models
 
 revision = '0008_tasklist_filters_comments'
-down_revision = '0007_assignee_order'
+down_revision = '0013_webhook_admin'  # re-chained when main was merged in
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,63 @@
+"""The store's per-step helpers: prepared reads return what SQLAlchemy would, and the SQLite
+write-ahead log is checkpointed by whoever calls `Database.checkpoint` (the worker)."""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+
+from sqlalchemy import bindparam, select
+
+from engine import runtime
+from engine.catalog import collect, deploy
+
+from engine.store import models
+from engine.store.fast import PreparedSelect
+
+_HUMAN = models.HumanTask.__table__
+_INSTANCES = models.ProcessInstance.__table__
+
+
+def _seed(db, fixtures) -> str:
+    """A running instance of the fixtures' review process; returns its open task's id."""
+    deploy(db, collect([fixtures / "engine"]), name="fixtures", actor="tester")
+    return runtime.start(db, "review", "CASE-1", {}, "tester").created_tasks[0]
+
+
+QUERY = (
+    select(_HUMAN, _INSTANCES.c.version.label("instance_version"))
+    .join(_INSTANCES, _INSTANCES.c.id == _HUMAN.c.instance_id)
+    .where(_HUMAN.c.id == bindparam("b_id"))
+)
+
+
+def test_a_prepared_select_returns_the_rows_sqlalchemy_returns(db, fixtures, clock):
+    task_id = _seed(db, fixtures)
+    prepared = PreparedSelect(QUERY)
+    with db.connection() as conn:
+        conn.execute(_HUMAN.update().where(_HUMAN.c.id == task_id).values(
+            name="Task & <more>", candidate_groups=["team_manager", "früh"], properties={"document": "x"},
+            due_at=datetime(2026, 11, 24, 16, 0, tzinfo=timezone.utc)))
+        expected = conn.execute(QUERY, {"b_id": task_id}).first()
+        got = prepared.first(conn, {"b_id": task_id})
+        missing = prepared.first(conn, {"b_id": "nope"})
+    assert got is not None and missing is None
+    assert got._asdict() == dict(expected._mapping)
+    # The column types' own conversions: JSON back to lists/dicts, times back to aware UTC.
+    assert got.candidate_groups == ["team_manager", "früh"] and got.properties == {"document": "x"}
+    assert got.due_at == datetime(2026, 11, 24, 16, 0, tzinfo=timezone.utc)
+    assert got.created_at.tzinfo is not None and got.name == "Task & <more>"
+    assert got.instance_version == 1
+
+
+def test_the_checkpoint_empties_the_sqlite_log_into_the_database_file(db, fixtures, clock):
+    if not db.is_sqlite:
+        assert db.checkpoint() is None  # PostgreSQL manages its own log
+        return
+    _seed(db, fixtures)
+    path = db.url.split("///", 1)[1]
+    assert os.path.getsize(path + "-wal") > 0
+    busy, frames, copied = db.checkpoint()
+    assert busy == 0 and frames > 0 and copied == frames
+    # Writers leave checkpoints to the worker until the log is large (engine/store/db.py).
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 10_000
