@@ -1,7 +1,7 @@
 """`/api/webhook-subscriptions`: the admin functions of the webhook pages as a JSON API, in the
 style of the REST API (`engine.api`): HTTP Basic with a Stepwise account holding the role `admin`,
 Camunda's error body `{"type", "message"}`, camelCase fields, Camunda's date format, paging with
-`firstResult`/`maxResults`, and an OpenAPI 3.0 description at `/api/openapi.json`.
+`firstResult`/`maxResults`; described in `/api/openapi.json` (engine/api/index.py).
 
 The secret is in the answer to POST only; nothing reads it back afterwards.
 """
@@ -12,7 +12,7 @@ import logging
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from engine.api import auth
+from engine.api import auth, index
 from engine.api.errors import ApiError, conflict, forbidden, invalid, not_found
 from engine.api.openapi import _array, _error, _ok, _path, _query, _ref
 from engine.api.openapi import SCHEMAS as ENGINE_SCHEMAS
@@ -228,25 +228,5 @@ PATHS = {
         "parameters": [*_ID, _path("deliveryId")],
         "responses": {"204": {"description": "Queued"}, "404": _error("No such subscription or webhook of it"),
                       "409": _error("The webhook is waiting or cancelled"), **_AUTH}}},
-    "/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": _ok({"type": "object"})}}},
 }
-DOCUMENT = {
-    "openapi": "3.0.3",
-    "info": {"title": "Stepwise webhook subscriptions API", "version": "1",
-             "description": "Outbound webhook subscriptions and their delivery log. HTTP Basic with a Stepwise "
-                            "account holding the role admin; errors as the REST API's (Camunda 7's body)."},
-    "servers": [{"url": "/api"}],
-    "security": [{"basic": []}],
-    "paths": PATHS,
-    "components": {"schemas": SCHEMAS, "securitySchemes": {"basic": {"type": "http", "scheme": "basic"}}},
-}
-
-
-@bp.get("/openapi.json")
-def openapi_document():
-    return jsonify(DOCUMENT)
-
-
-@bp.route("/<path:_unknown>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
-def _no_such_resource(_unknown: str):
-    raise ApiError(404, "NotFound", "no such resource in this API (see /api/openapi.json)")
+index.describe(PATHS, SCHEMAS)

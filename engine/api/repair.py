@@ -1,7 +1,7 @@
 """Stepwise's own admin endpoints under `/api/` (Camunda 7 keeps these for its paid edition):
 instance migration between versions and case repair. Same style as `/engine-rest`: HTTP Basic,
 the error body `{"type", "message"}`, camelCase fields; every route needs the role `admin`.
-Described at `/api/openapi.json`.
+Described in `/api/openapi.json` (engine/api/index.py).
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from engine.runtime import RuntimeRefusal, migration, repair
 from engine.tasklist import database
 
-from . import _api_error, _http_error, _refusal, _unexpected
+from . import _api_error, _http_error, _refusal, _unexpected, index
 from .auth import require_admin
 from .errors import ApiError, invalid
 from .openapi import SCHEMAS as REST_SCHEMAS
@@ -236,19 +236,6 @@ PATHS = {
         "summary": "Retry open incidents (all, or those named), each in its own transaction",
         "requestBody": {"required": False, "content": {_JSON: {"schema": _ref("RetryRequest")}}},
         "responses": {"200": _answer(_ref("RetryResult")), **_ERRORS}}},
-    "/openapi.json": {"get": {"summary": "This document", "security": [],
-                              "responses": {"200": _answer({"type": "object"})}}},
 }
-
-
-@bp.get("/openapi.json")
-def openapi_document():
-    return jsonify({
-        "openapi": "3.0.3",
-        "info": {"title": "Stepwise admin API (migration and case repair)", "version": "1"},
-        "servers": [{"url": "/api"}],
-        "security": [{"basic": []}],
-        "paths": PATHS,
-        "components": {"schemas": SCHEMAS, "securitySchemes": {"basic": {"type": "http", "scheme": "basic"}}},
-    })
+index.describe(PATHS, SCHEMAS)
 

@@ -112,6 +112,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from engine.api.repair import bp as stepwise_api  # /api: migration and case repair, same auth as /engine-rest
     app.register_blueprint(stepwise_api)
     csrf.exempt(stepwise_api)
+    from engine.api.index import bp as api_index  # /api/openapi.json for all of the above, and /api's 404
+    app.register_blueprint(api_index)
+    csrf.exempt(api_index)
 
     from flask import render_template
     from flask_wtf.csrf import CSRFError
