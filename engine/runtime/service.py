@@ -155,10 +155,15 @@ def start(
 # -- reading the task list -----------------------------------------------------------------------
 
 def _task_query(columns, *, roles, assignee, unassigned, business_key, instance_id, process_key, element_id,
-                state, due_before):
+                state, due_before, condition=None):
     query = select(*columns)
     if roles is not None:
-        query = query.where(_HUMAN.c.id.in_(select(_ROLES.c.task_id).where(_ROLES.c.role.in_(list(roles)))))
+        # EXISTS probes the (task_id, role) key per row read in list order; an IN (subquery) made
+        # SQLite build the id list of every task of the role first (40 ms at 36,000 tasks, 1 ms now).
+        query = query.where(select(_ROLES.c.task_id).where(_ROLES.c.task_id == _HUMAN.c.id,
+                                                           _ROLES.c.role.in_(list(roles))).exists())
+    if condition is not None:
+        query = query.where(condition)
     for column, value in ((_HUMAN.c.assignee, assignee), (_HUMAN.c.business_key, business_key),
                           (_HUMAN.c.instance_id, instance_id), (_HUMAN.c.process_key, process_key),
                           (_HUMAN.c.element_id, element_id), (_HUMAN.c.state, state)):
@@ -190,12 +195,15 @@ def tasks(
     limit: int = 100,
     offset: int = 0,
     order_by: tuple[str, bool] | None = None,
+    condition=None,
 ) -> list[TaskView]:
     """Human tasks from the projection table (never loads a workflow), soonest due first; or by
-    `order_by` = (a column of human_task in TASK_ORDER_COLUMNS, descending)."""
+    `order_by` = (a column of human_task in TASK_ORDER_COLUMNS, descending).
+
+    `condition`: a further SQL condition on `human_task` (the task list's team scope)."""
     query = _task_query([_HUMAN], roles=roles, assignee=assignee, unassigned=unassigned, business_key=business_key,
                         instance_id=instance_id, process_key=process_key, element_id=element_id, state=state,
-                        due_before=due_before)
+                        due_before=due_before, condition=condition)
     if order_by is not None:
         name, descending = order_by
         if name not in TASK_ORDER_COLUMNS:
@@ -224,11 +232,12 @@ def task_count(
     element_id: str | None = None,
     state: str | None = "open",
     due_before: datetime | None = None,
+    condition=None,
 ) -> int:
     """How many tasks `tasks` would list with the same filters, without a limit."""
     query = _task_query([_HUMAN.c.id], roles=roles, assignee=assignee, unassigned=unassigned,
                         business_key=business_key, instance_id=instance_id, process_key=process_key,
-                        element_id=element_id, state=state, due_before=due_before)
+                        element_id=element_id, state=state, due_before=due_before, condition=condition)
     with db.reader() as session:
         return session.scalar(select(func.count()).select_from(query.subquery()))
 

@@ -304,6 +304,37 @@ class UserRole(Base):
     user: Mapped[UserAccount] = relationship(back_populates="roles")
 
 
+class SavedFilter(Base):
+    """A task-list filter a person saved under a name; `team` set: shared with that team."""
+
+    __tablename__ = "saved_filter"
+    __table_args__ = (UniqueConstraint("owner", "name", name="uq_saved_filter_owner_name"),
+                      Index("ix_saved_filter_team", "team"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    owner: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(60))
+    tab: Mapped[str] = mapped_column(String(20))
+    process_key: Mapped[str | None] = mapped_column(String(100))
+    due: Mapped[str | None] = mapped_column(String(20))
+    team: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+
+
+class AccountInvite(Base):
+    """A one-time link an admin gives a new person to set their password; only its sha256 is kept."""
+
+    __tablename__ = "account_invite"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
 # -- webhooks (issue 7): subscriptions, the outbox written with each change, delivery log, inbound --
 
 class WebhookSubscription(Base):

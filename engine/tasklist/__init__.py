@@ -98,6 +98,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_webhooks.bp)
     from engine.reports.pages import bp as reports  # managers' reports (issue 8)
     app.register_blueprint(reports)
+    from . import oidc
+
+    oidc.init_app(app)  # single sign-on, when STEPWISE_OIDC_* is set
     # Signed messages from the councils' case systems: the sender signs them (Standard Webhooks),
     # so they carry no CSRF token.
     app.register_blueprint(inbound_webhooks)

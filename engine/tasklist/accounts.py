@@ -105,3 +105,16 @@ def colleagues(db: Database, role: str | None = None) -> list[Account]:
         if role:
             query = query.where(models.UserAccount.id.in_(select(models.UserRole.user_id).where(models.UserRole.role == role)))
         return [Account.of(row) for row in session.scalars(query)]
+
+
+def holding(db: Database, roles: Iterable[str]) -> list[Account]:
+    """Active people holding any of these roles, by name (whom a manager may give a task)."""
+    roles = sorted(set(roles))
+    if not roles:
+        return []
+    with db.reader() as session:
+        query = (select(models.UserAccount).where(models.UserAccount.active.is_(True),
+                                                  models.UserAccount.id.in_(select(models.UserRole.user_id)
+                                                                            .where(models.UserRole.role.in_(roles))))
+                 .order_by(models.UserAccount.display_name, models.UserAccount.username))
+        return [Account.of(row) for row in session.scalars(query)]

@@ -1,5 +1,5 @@
-"""Admin pages (role `admin`): open incidents with a retry button, API tokens (migration and case
-repair: admin_repair). Anyone else gets a 404."""
+"""Admin pages (role `admin`): open incidents with a retry button, API tokens, users and roles
+(migration and case repair: admin_repair). Anyone else gets a 404."""
 from __future__ import annotations
 
 from functools import wraps
@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from engine import runtime
 from engine.runtime import Conflict, NotFound
 
-from . import accounts, database, tokens
+from . import accounts, database, tokens, users
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 ADMIN = "admin"
@@ -91,6 +91,100 @@ def revoke_token(token_id: int):
     else:
         flash(f"Token '{info.name}' of {info.username} is revoked: it no longer works.", "success")
     return redirect(url_for("admin.api_tokens"))
+
+
+# -- users and roles ---------------------------------------------------------------------------------
+
+def _person_from_form() -> users.Person:
+    form = request.form
+    other = [r.strip() for r in form.get("other_roles", "").replace(",", " ").split() if r.strip()]
+    return users.Person(username=form.get("username", "").strip(), display_name=form.get("display_name", ""),
+                        team=form.get("team", ""), locality=form.get("locality", ""),
+                        roles=sorted(set(form.getlist("roles")) | set(other)))
+
+
+@bp.get("/users")
+@admin_only
+def user_list():
+    return render_template("admin_users.html", people=users.people(database(current_app)))
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@admin_only
+def new_user():
+    db = database(current_app)
+    person, errors, sign_in = users.Person(), {}, request.form.get("sign_in", "")
+    if request.method == "POST":
+        person = _person_from_form()
+        try:
+            account, token = users.create(db, person, current_user.username,
+                                          password=request.form.get("password") if sign_in == "password" else None,
+                                          invite=sign_in == "invite")
+        except users.InvalidAccount as error:
+            errors = error.errors
+        else:
+            if token:
+                # Shown once, in this response only (never in a flash message: those travel in the cookie).
+                return render_template("admin_invite.html", account=account,
+                                       link=url_for("auth.accept_invite", token=token, _external=True))
+            flash(f"{account.display_name} ({account.username}) can now sign in.", "success")
+            return redirect(url_for("admin.user_list"))
+    return render_template("admin_user.html", person=person, errors=errors, sign_in=sign_in, row=None,
+                           known=users.known_roles(db)), (400 if errors else 200)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@admin_only
+def edit_user(user_id: int):
+    db = database(current_app)
+    try:
+        row = users.get(db, user_id)
+    except NotFound:
+        abort(404)
+    person = users.Person(row.username, row.display_name, row.team or "", row.locality or "", row.role_names)
+    errors = {}
+    if request.method == "POST":
+        person = _person_from_form()
+        person.username = row.username
+        try:
+            users.update_person(db, user_id, person, current_user.username)
+        except users.InvalidAccount as error:
+            errors = error.errors
+        else:
+            flash(f"{person.display_name}'s details are saved.", "success")
+            return redirect(url_for("admin.user_list"))
+    return render_template("admin_user.html", person=person, errors=errors, sign_in="", row=row,
+                           known=users.known_roles(db)), (400 if errors else 200)
+
+
+@bp.post("/users/<int:user_id>/<any(deactivate, reactivate):change>")
+@admin_only
+def activation(user_id: int, change: str):
+    try:
+        account = users.set_active(database(current_app), user_id, change == "reactivate", current_user.username)
+    except NotFound:
+        abort(404)
+    except Conflict as error:
+        flash(str(error), "error")
+        return redirect(url_for("admin.edit_user", user_id=user_id))
+    flash(f"{account.display_name} ({account.username}) is {'active' if account.active else 'deactivated'}.", "success")
+    return redirect(url_for("admin.user_list"))
+
+
+@bp.post("/users/<int:user_id>/invite")
+@admin_only
+def reinvite(user_id: int):
+    db = database(current_app)
+    try:
+        token = users.invite(db, user_id, current_user.username)
+    except NotFound:
+        abort(404)
+    except Conflict as error:
+        flash(str(error), "error")
+        return redirect(url_for("admin.edit_user", user_id=user_id))
+    row = users.get(db, user_id)
+    return render_template("admin_invite.html", account=row,
+                           link=url_for("auth.accept_invite", token=token, _external=True))
 
 
 from . import admin_repair  # noqa: E402,F401  (migration and case repair pages on this blueprint)

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from . import accounts, database
+from engine.runtime import NotFound
+
+from . import accounts, database, users
 
 bp = Blueprint("auth", __name__)
 
@@ -53,3 +55,26 @@ def sign_out():
     session.clear()
     flash("You have signed out.", "info")
     return redirect(url_for("auth.sign_in"))
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def accept_invite(token: str):
+    """An invited person sets their password (the link is used up; it expires after a week)."""
+    db = database(current_app)
+    account = users.invited(db, token)
+    if account is None:
+        abort(404)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            users.accept_invite(db, token, request.form.get("password", ""), request.form.get("confirm", ""))
+        except users.InvalidAccount as error:
+            errors = error.errors
+        except NotFound:
+            abort(404)
+        else:
+            logout_user()
+            session.clear()
+            flash("Your password is set: sign in with it.", "success")
+            return redirect(url_for("auth.sign_in"))
+    return render_template("invite.html", account=account, errors=errors), (400 if errors else 200)

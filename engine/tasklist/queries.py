@@ -5,7 +5,7 @@ Reads only; `record_case_view` asks the runtime to audit the view.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Iterable
 
 from sqlalchemy import and_, func, select
@@ -63,10 +63,20 @@ def processes(db: Database) -> list[ProcessChoice]:
 
 def may_see_case(db: Database, business_key: str, roles: Iterable[str]) -> bool:
     """A person sees a case when one of its tasks (open or done) is for one of their roles."""
-    query = (select(_HUMAN.c.id).where(_HUMAN.c.business_key == business_key)
-             .where(_HUMAN.c.id.in_(select(_ROLES.c.task_id).where(_ROLES.c.role.in_(list(roles))))).limit(1))
+    has_role = select(_ROLES.c.task_id).where(_ROLES.c.task_id == _HUMAN.c.id, _ROLES.c.role.in_(list(roles))).exists()
+    query = select(_HUMAN.c.id).where(_HUMAN.c.business_key == business_key, has_role).limit(1)
     with db.reader() as session:
         return session.execute(query).first() is not None
+
+
+def open_tasks_of_case(db: Database, business_key: str) -> list[TaskView]:
+    """A case's open tasks, soonest due first. Read by the case's index and sorted here (a case has
+    a handful): asking SQL for the list order made SQLite walk the whole list-order index."""
+    query = select(_HUMAN).where(_HUMAN.c.business_key == business_key, _HUMAN.c.state == "open")
+    with db.reader() as session:
+        rows = [TaskView.of(row) for row in session.execute(query)]
+    far = datetime.max.replace(tzinfo=timezone.utc)
+    return sorted(rows, key=lambda t: (t.due_at is None, t.due_at or far, t.created_at, t.id))
 
 
 @dataclass
@@ -115,37 +125,61 @@ def case_summary(db: Database, business_key: str) -> CaseSummary | None:
                            instances, incidents)
 
 
-def timeline(db: Database, business_key: str, limit: int = 200) -> list[models.AuditEvent]:
-    """The case's audit trail, newest first (views of the case left out: they are not events of it)."""
+TIMELINE_SHORT = 25
+
+
+def timeline(db: Database, business_key: str, limit: int | None = TIMELINE_SHORT + 1) -> list[models.AuditEvent]:
+    """The case's audit trail, newest first (views of the case left out: they are not events of it).
+    The page asks for one row more than it shows, to know whether to offer "show all"."""
+    query = (select(models.AuditEvent).where(models.AuditEvent.business_key == business_key,
+                                             models.AuditEvent.action != "case.viewed")
+             .order_by(models.AuditEvent.id.desc()))
+    if limit is not None:
+        query = query.limit(limit)
     with db.reader() as session:
-        return list(session.scalars(
-            select(models.AuditEvent).where(models.AuditEvent.business_key == business_key,
-                                            models.AuditEvent.action != "case.viewed")
-            .order_by(models.AuditEvent.id.desc()).limit(limit)))
+        return list(session.scalars(query))
 
 
 @dataclass
 class Diagram:
     instance_id: str
-    xml: str
+    definition_id: str
     active: list[str]
     completed: list[str]
 
 
 def diagram(db: Database, instance_id: str) -> Diagram | None:
-    """The BPMN file an instance runs on, with its open and completed user tasks' element ids."""
+    """Where an instance is: its open and completed user tasks' element ids (the XML is fetched apart)."""
     with db.reader() as session:
-        row = session.execute(
-            select(models.DeploymentFile.content)
-            .join(models.ProcessDefinition, and_(models.ProcessDefinition.deployment_id == models.DeploymentFile.deployment_id,
-                                                 models.ProcessDefinition.resource == models.DeploymentFile.filename))
-            .join(models.ProcessInstance, models.ProcessInstance.definition_id == models.ProcessDefinition.id)
-            .where(models.ProcessInstance.id == instance_id)).first()
-        if row is None:
+        definition_id = session.scalar(select(models.ProcessInstance.definition_id)
+                                       .where(models.ProcessInstance.id == instance_id))
+        if definition_id is None:
             return None
         states = session.execute(select(_HUMAN.c.element_id, _HUMAN.c.state).where(_HUMAN.c.instance_id == instance_id)).all()
-    return Diagram(instance_id, row.content.decode("utf-8"),
+    return Diagram(instance_id, definition_id,
                    sorted({e for e, s in states if s == "open"}), sorted({e for e, s in states if s == "completed"}))
+
+
+_XML: dict[tuple[str, str], str] = {}
+
+
+def diagram_xml(db: Database, definition_id: str) -> str | None:
+    """The BPMN file of a definition version. A version never changes, so it is kept once read
+    (keyed by database URL and definition id; the id names its deployment)."""
+    key = (db.url, definition_id)
+    if key not in _XML:
+        with db.reader() as session:
+            content = session.scalar(
+                select(models.DeploymentFile.content)
+                .join(models.ProcessDefinition, and_(models.ProcessDefinition.deployment_id == models.DeploymentFile.deployment_id,
+                                                     models.ProcessDefinition.resource == models.DeploymentFile.filename))
+                .where(models.ProcessDefinition.id == definition_id))
+        if content is None:
+            return None
+        if len(_XML) >= 64:
+            _XML.pop(next(iter(_XML)))
+        _XML[key] = content.decode("utf-8")
+    return _XML[key]
 
 
 def record_case_view(db: Database, business_key: str, actor: str, page: str) -> None:

@@ -7,13 +7,13 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 from functools import wraps
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from engine import clock, forms, runtime
+from engine import clock, documents, forms, runtime
 from engine.runtime import Conflict, InvalidInput, InvalidSubmission, NotFound, StaleVersion
 
-from . import database, formview, queries
+from . import accounts, comments, database, filters, formview, queries, scope
 from .auth import _safe_next
 
 bp = Blueprint("views", __name__)
@@ -29,6 +29,13 @@ def _db():
 
 def _roles() -> tuple[str, ...]:
     return tuple(current_user.roles)
+
+
+def _scope() -> scope.Scope:
+    """What the signed-in person may see (read once per request)."""
+    if "scope" not in g:
+        g.scope = scope.of(_db(), current_user)
+    return g.scope
 
 
 def _may_act(task: runtime.TaskView) -> bool:
@@ -79,37 +86,72 @@ def page_globals():
 @bp.get("/")
 @login_required
 def task_list():
-    tab = request.args.get("tab", "mine")
+    return _task_list_page(request.args)
+
+
+def _task_list_page(args, filter_errors: dict[str, str] | None = None, filter_name: str = ""):
+    tab = args.get("tab", "mine")
     if tab not in TABS:
         tab = "mine"
-    process = request.args.get("process") or None
-    due = request.args.get("due", "")
+    process = args.get("process") or None
+    due = args.get("due", "")
     if due not in DUE_FILTERS:
         due = ""
     try:
-        page = max(1, int(request.args.get("page", "1")))
+        page = max(1, int(args.get("page", "1")))
     except ValueError:
         page = 1
     size = current_app.config["PAGE_SIZE"]
     now = clock.now()
     due_before = {"overdue": now, "week": now + timedelta(days=7)}.get(due)
     window = {"limit": size + 1, "offset": (page - 1) * size, "process_key": process, "due_before": due_before}
-    db, roles = _db(), _roles()
-    if not roles:
-        rows = []
-    elif tab == "mine":
-        rows = runtime.tasks(db, roles=roles, assignee=current_user.username, **window)
-    elif tab == "unassigned":
-        rows = queries.unassigned_tasks(db, roles, **window)
+    db, roles, seen = _db(), _roles(), _scope()
+    if tab == "mine":
+        rows = runtime.tasks(db, roles=roles, assignee=current_user.username, **window) if roles else []
     else:
-        rows = runtime.tasks(db, roles=roles, **window)
+        rows = scope.visible_tasks(db, seen, unassigned=tab == "unassigned", **window)
     more = len(rows) > size
     rows = rows[:size]
+    processes = queries.processes(db)
+    own, shared = filters.visible(db, current_user.username, current_user.team)
     return render_template(
         "task_list.html", tab=tab, rows=rows, families=queries.families(db, (t.business_key for t in rows)),
-        processes=queries.processes(db), process=process, due=due, due_filters=DUE_FILTERS, page=page, more=more,
-        now=now,
-    )
+        processes=processes, process=process, due=due, due_filters=DUE_FILTERS, page=page, more=more,
+        now=now, actable={t.id for t in rows if seen.may_act(t)}, manager=seen.manager, own_filters=own, shared_filters=shared,
+        filter_errors=filter_errors or {}, filter_name=filter_name,
+    ), (400 if filter_errors else 200)
+
+
+@bp.post("/filters")
+@login_required
+def save_filter():
+    """Save the task list's current filter under a name (shared with the team when asked)."""
+    db = _db()
+    share = request.form.get("share") == "team"
+    errors: dict[str, str] = {}
+    if share and not current_user.team:
+        errors["filter-share"] = "You have no team to share with: ask an administrator to set your team"
+    else:
+        try:
+            saved = filters.save(db, current_user.username, request.form.get("name", ""), tab=request.form.get("tab", ""),
+                                 process_key=request.form.get("process") or None, due=request.form.get("due") or None,
+                                 team=current_user.team if share else None, tabs=TABS, dues=DUE_FILTERS,
+                                 processes={p.key for p in queries.processes(db)})
+        except InvalidInput as error:
+            errors["filter-name"] = str(error)
+        else:
+            flash(f"Filter '{saved.name}' saved{' and shared with ' + saved.team if saved.team else ''}.", "success")
+            return redirect(url_for("views.task_list") + saved.query)
+    return _task_list_page(request.form, errors, request.form.get("name", ""))  # the list as filtered, and why not
+
+
+@bp.post("/filters/<int:filter_id>/delete")
+@login_required
+def delete_filter(filter_id: int):
+    if not filters.remove(_db(), current_user.username, filter_id):
+        abort(404)  # not theirs, or gone
+    flash("Filter deleted.", "success")
+    return redirect(url_for("views.task_list"))
 
 
 @bp.post("/tasks/<task_id>/claim")
@@ -141,6 +183,78 @@ def unclaim(task_id: str):
     return redirect(_safe_next(request.form.get("next")))
 
 
+# -- assigning (managers) --------------------------------------------------------------------------
+
+def _assignable_task(task_id: str) -> runtime.TaskView:
+    """An open task a manager may give to a colleague: of their roles or their teams'; else 404."""
+    seen = _scope()
+    if not seen.manager:
+        abort(404)
+    try:
+        task = runtime.task(_db(), task_id)
+    except NotFound:
+        abort(404)
+    if task.state != "open" or not scope.may_see_task(_db(), seen, task.id):
+        abort(404)
+    return task
+
+
+@bp.route("/tasks/<task_id>/assign", methods=["GET", "POST"])
+@login_required
+@refusals
+def assign_page(task_id: str):
+    db = _db()
+    task = _assignable_task(task_id)
+    candidates = accounts.holding(db, task.roles)
+    back = _safe_next(request.values.get("next"))
+    error, status = None, 200
+    if request.method == "POST":
+        chosen = next((c for c in candidates if c.username == request.form.get("assignee")), None)
+        if chosen is None:
+            error, status = "Choose a colleague who holds this task's role", 400
+        else:
+            try:
+                # The colleague's roles, not the manager's: the runtime checks they may do the task.
+                runtime.assign(db, task.id, chosen.username, current_user.username, roles=chosen.roles)
+            except Conflict as refusal:
+                error, status = str(refusal), 409
+            else:
+                flash(f"'{task.name}' is assigned to {chosen.display_name}.", "success")
+                return redirect(back)
+    return render_template("assign.html", task=task, candidates=candidates, error=error, back=back,
+                           family=queries.families(db, [task.business_key]).get(task.business_key, "")), status
+
+
+# -- comments -------------------------------------------------------------------------------------------
+
+@bp.post("/tasks/<task_id>/comments")
+@login_required
+@refusals
+def comment_on_task(task_id: str):
+    task = _visible_task(task_id)
+    try:
+        comments.add(_db(), task.business_key, request.form.get("comment", ""), current_user.username,
+                     task_id=task.id, task_name=task.name)
+    except InvalidInput as error:
+        flash(str(error), "error")
+    else:
+        flash("Your comment is added.", "success")
+    return redirect(url_for("views.task_page", task_id=task.id) + "#comments")
+
+
+@bp.post("/cases/<business_key>/comments")
+@login_required
+def comment_on_case(business_key: str):
+    _visible_case(business_key)
+    try:
+        comments.add(_db(), business_key, request.form.get("comment", ""), current_user.username)
+    except InvalidInput as error:
+        flash(str(error), "error")
+    else:
+        flash("Your comment is added.", "success")
+    return redirect(url_for("views.case_page", business_key=business_key) + "#comments")
+
+
 # -- one task ------------------------------------------------------------------------------------------
 
 @bp.route("/tasks/<task_id>", methods=["GET", "POST"])
@@ -150,8 +264,10 @@ def task_page(task_id: str):
     db = _db()
     task = _visible_task(task_id)
     summary = queries.case_summary(db, task.business_key)
+    beside = {"documents": documents.documents(db, task.business_key),
+              "comments": comments.for_case(db, task.business_key, task_id=task.id)}
     if task.state != "open":
-        return render_template("task_done.html", task=task, case=summary), 200
+        return render_template("task_done.html", task=task, case=summary, **beside), 200
     form = runtime.task_form(db, task.id)
     errors: dict[str, str] = {}
     problem = None
@@ -211,7 +327,7 @@ def task_page(task_id: str):
             summary_errors.append({"text": text, "href": "#" + formview.html_id(key)})
     return render_template("task.html", task=task, case=summary, widgets=widgets, error_summary=summary_errors,
                            problem=problem, version=version, has_form=form is not None,
-                           draft_saved=request.method == "GET" and bool(data)), status
+                           draft_saved=request.method == "GET" and bool(data), **beside), status
 
 
 def _answers(posted):
@@ -224,7 +340,7 @@ def _answers(posted):
 
 def _visible_case(business_key: str) -> queries.CaseSummary:
     db = _db()
-    if not _roles() or not queries.may_see_case(db, business_key, _roles()):
+    if not scope.may_see_case(db, _scope(), business_key):
         abort(404)
     summary = queries.case_summary(db, business_key)
     if summary is None:
@@ -244,10 +360,12 @@ def case_page(business_key: str):
         running = [i.id for i in summary.instances if i.state == "running"]
         chosen = (running or ids or [None])[-1]
     diagram = queries.diagram(db, chosen) if chosen else None
-    open_tasks = runtime.tasks(db, business_key=business_key, limit=200)
+    everything = request.args.get("timeline") == "all"
+    timeline = queries.timeline(db, business_key, limit=None if everything else queries.TIMELINE_SHORT + 1)
+    more = not everything and len(timeline) > queries.TIMELINE_SHORT
     return render_template("case.html", case=summary, chosen=chosen, diagram=diagram,
-                           timeline=queries.timeline(db, business_key), open_tasks=open_tasks,
-                           my_roles=set(_roles()))
+                           timeline=timeline[:queries.TIMELINE_SHORT] if more else timeline, timeline_more=more,
+                           open_tasks=queries.open_tasks_of_case(db, business_key), my_roles=set(_roles()))
 
 
 @bp.get("/cases/<business_key>/instances/<instance_id>/diagram.bpmn")
@@ -257,9 +375,10 @@ def case_diagram(business_key: str, instance_id: str):
     if instance_id not in {i.id for i in summary.instances}:
         abort(404)
     diagram = queries.diagram(_db(), instance_id)
-    if diagram is None:
+    xml = queries.diagram_xml(_db(), diagram.definition_id) if diagram else None
+    if xml is None:
         abort(404)
-    return Response(diagram.xml, mimetype="application/xml", headers={"Cache-Control": "no-store"})
+    return Response(xml, mimetype="application/xml", headers={"Cache-Control": "no-store"})
 
 
 # -- starting a procedure --------------------------------------------------------------------------
@@ -292,7 +411,7 @@ def start_page():
             except ValueError:
                 errors["dob"] = "Date of birth must be a real date in the past, like 14 3 2016"
         if not errors and queries.case_summary(db, values["business_key"]) is not None \
-                and not queries.may_see_case(db, values["business_key"], _roles()):
+                and not scope.may_see_case(db, _scope(), values["business_key"]):
             errors["business_key"] = "This case reference is already in use: check it"
         if not errors:
             process = values["process"]
@@ -313,7 +432,7 @@ def start_page():
                 mine = runtime.tasks(db, instance_id=outcome.instance_id, roles=_roles())
                 if mine:
                     return redirect(url_for("views.task_page", task_id=mine[0].id))
-                if queries.may_see_case(db, values["business_key"], _roles()):
+                if scope.may_see_case(db, _scope(), values["business_key"]):
                     return redirect(url_for("views.case_page", business_key=values["business_key"]))
                 return redirect(url_for("views.task_list"))
     return render_template("start.html", choices=choices, values=values, errors=errors), (400 if errors else 200)
