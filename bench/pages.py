@@ -126,6 +126,7 @@ def seed(db: store.Database, instances: int, seed: int = 20261123) -> int:
                 connection.execute(insert(table), values[chunk:chunk + 5000])
         if not db.is_sqlite:
             connection.execute(text("ANALYZE"))
+    db.optimize()  # SQLite: what `stepwise worker` runs at start and hourly (engine/store/db.py)
     return len(tasks)
 
 

@@ -135,10 +135,14 @@ def cmd_worker(args) -> int:
     signal.signal(signal.SIGINT, stop)
     log.info("worker started, polling every %ss", args.interval)
     fired = incidents = delivered = failed = 0
-    last_health = time.monotonic()
+    last_health = last_optimize = time.monotonic()
+    db.optimize()
     while not stopping:
         done = work_once(db, should_stop=lambda: stopping)
         db.checkpoint()  # SQLite: the log the web server's commits leave (see engine/store/db.py)
+        if time.monotonic() - last_optimize >= 3600:
+            db.optimize()
+            last_optimize = time.monotonic()
         fired, incidents = fired + done.timers.fired, incidents + done.timers.incidents
         delivered, failed = delivered + done.deliveries.delivered, failed + done.deliveries.failed
         if done.busy or time.monotonic() - last_health >= 60:

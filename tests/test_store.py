@@ -61,3 +61,12 @@ def test_the_checkpoint_empties_the_sqlite_log_into_the_database_file(db, fixtur
     # Writers leave checkpoints to the worker until the log is large (engine/store/db.py).
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 10_000
+
+
+def test_optimize_gives_sqlite_the_statistics_its_planner_needs(db, fixtures, clock):
+    _seed(db, fixtures)
+    db.optimize()  # PostgreSQL: nothing to do (autovacuum analyses)
+    if db.is_sqlite:
+        with db.engine.connect() as conn:
+            analysed = {row[0] for row in conn.exec_driver_sql("SELECT tbl FROM sqlite_stat1")}
+        assert {"human_task", "process_instance", "audit_event"} <= analysed
