@@ -115,6 +115,7 @@ def cmd_retry(args) -> int:
 
 
 def cmd_worker(args) -> int:
+    from engine.documents import builds
     from webhooks.worker import work_once  # also registers the webhook outbox listener
 
     db = connect(args.database_url)
@@ -139,6 +140,7 @@ def cmd_worker(args) -> int:
     db.optimize()
     while not stopping:
         done = work_once(db, should_stop=lambda: stopping)
+        builds.run_queued(db)  # document packs the pages queued (PACK_BUILDS="queue"; claimed once)
         db.checkpoint()  # SQLite: the log the web server's commits leave (see engine/store/db.py)
         if time.monotonic() - last_optimize >= 3600:
             db.optimize()
