@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from engine import clock
 from engine.store import models
+from engine.tasklist.manager import MANAGER_ROLES
 
 from . import REPORTS, filterform
 from .chart import Series, bar_chart, months_between
@@ -25,7 +26,7 @@ from .queries import Report
 
 bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="templates")
 
-ROLES = frozenset({"team_manager", "service_manager", "early_help_manager", "admin"})
+ROLES = MANAGER_ROLES  # the same people as the managers' overdue page
 # The tabs, in order (every report but the census extract).
 PAGES = {"steps": "Step-ups and step-downs", "re_referrals": "Re-referrals", "tray": "Step-down tray",
          "overdue": "Overdue tasks", "signoffs": "Sign-offs pending", "consent": "Consent", "incidents": "Incidents"}

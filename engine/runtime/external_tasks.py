@@ -10,7 +10,6 @@ written; a failing step becomes an incident and the completion stands, as for a 
 """
 from __future__ import annotations
 
-import json
 from typing import Any, Mapping
 
 from sqlalchemy import select
@@ -21,22 +20,12 @@ from engine.store import models
 from engine.store.db import Database
 
 from .errors import Conflict, InvalidInput, NotFound
+from .service import json_object
 from .unit import Outcome, Unit
 
 _INSTANCES = models.ProcessInstance.__table__
 # Enough for every procedure one case has running; a business key is one case.
 MAX_INSTANCES = 100
-
-
-def _plain_object(value: Any, what: str) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
-        raise InvalidInput(f"{what} must be an object with string keys")
-    try:
-        return json.loads(json.dumps(dict(value)))
-    except (TypeError, ValueError) as error:
-        raise InvalidInput(f"{what} must be plain JSON data: {error}") from None
 
 
 def _all_tasks(workflow):
@@ -67,7 +56,7 @@ def complete_external_task(
 
     Refuses, changing nothing: InvalidInput (what to find is not named, variables not plain JSON),
     NotFound (no such task waits), Conflict (several wait: name the element or the instance)."""
-    body = _plain_object(variables, "variables")
+    body = json_object(variables, "variables")
     for name, value in (("business_key", business_key), ("instance", instance_id), ("topic", topic),
                         ("element_id", element_id)):
         if value is not None and (not isinstance(value, str) or not value):

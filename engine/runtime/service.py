@@ -77,7 +77,8 @@ class TaskView:
         return cls(**{f: getattr(row, f) for f in cls.__dataclass_fields__})
 
 
-def _json_object(value: Any, what: str) -> dict[str, Any]:
+def json_object(value: Any, what: str) -> dict[str, Any]:
+    """`value` as a plain JSON object (a copy), or InvalidInput saying what is wrong with it."""
     if value is None:
         return {}
     if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
@@ -121,7 +122,7 @@ def start(
     if not isinstance(business_key, str) or not business_key.strip() or len(business_key) > 100:
         raise InvalidInput("a business key (the case reference) of 1 to 100 characters is required")
     business_key = business_key.strip()
-    data = _json_object(variables, "variables")
+    data = json_object(variables, "variables")
     with db.transaction() as session:
         conn = session.connection()
         unit = Unit(conn, db.url, actor)
@@ -321,7 +322,7 @@ def assign(db: Database, task_id: str, assignee: str | None, actor: str, *, role
 
 def save_draft(db: Database, task_id: str, data: Mapping[str, Any], actor: str, *, roles: Iterable[str] | None = None) -> None:
     """Keep unfinished input on the server (not validated: a draft may be incomplete)."""
-    payload = _json_object(data, "draft")
+    payload = json_object(data, "draft")
     with db.connection() as conn:
         unit = Unit(conn, db.url, actor)
         row = _open_task(conn, task_id, roles)
@@ -355,7 +356,7 @@ def complete(
     roles: Iterable[str] | None = None,
 ) -> Outcome:
     """Validate the submission against the task's form, complete the task and run what follows."""
-    submitted = _json_object(data, "data")
+    submitted = json_object(data, "data")
     with db.connection() as conn:
         unit = Unit(conn, db.url, actor)
         row = _open_task(conn, task_id, roles, _SELECT_TASK_LOCKING_INSTANCE)
@@ -472,8 +473,8 @@ def correlate(
     The payload lands in the catching task's data under the event's `camunda:resultVariable`, or
     `<element id>_Response` when it has none (SpiffWorkflow's Camunda dialect).
     """
-    body = _json_object(payload, "payload")
-    match = _json_object(correlation, "correlation")
+    body = json_object(payload, "payload")
+    match = json_object(correlation, "correlation")
     with db.connection() as conn:
         unit = Unit(conn, db.url, actor)
         query = select(_SUBSCRIPTIONS.c.instance_id).where(_SUBSCRIPTIONS.c.message_name == message_name)
