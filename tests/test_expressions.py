@@ -168,10 +168,10 @@ def test_expression_error_survives_pickling():
     ],
 )
 def test_resource_limits_are_errors_not_hangs(source):
-    started = time.monotonic()
+    started = time.process_time()  # CPU time: other processes' load must not fail the test
     with pytest.raises(ExpressionError):
         evaluate(source, {})
-    assert time.monotonic() - started < 5
+    assert time.process_time() - started < 5
 
 
 @pytest.mark.parametrize(
@@ -188,10 +188,10 @@ def test_resource_limits_are_errors_not_hangs(source):
     ],
 )
 def test_runaway_scripts_stop(script):
-    started = time.monotonic()
+    started = time.process_time()  # CPU time: other processes' load must not fail the test
     with pytest.raises(ExpressionError):
         execute(script, {})
-    assert time.monotonic() - started < 5
+    assert time.process_time() - started < 5
 
 
 def test_range_within_limit_works():
