@@ -3,7 +3,6 @@ deploy as Camunda Modeler does (multipart, its field names, HTTP Basic), start, 
 complete, correlate; each error case answers with its status and leaves everything as it was."""
 from __future__ import annotations
 
-import base64
 import io
 import re
 from pathlib import Path
@@ -15,6 +14,7 @@ from sqlalchemy import func, select
 from engine.catalog import collect
 from engine.store import models
 from engine.tasklist import accounts, create_app
+from api_helpers import basic as _basic_header, nullable  # tests/api_helpers.py
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "north_somerset_step_down"
@@ -38,7 +38,7 @@ def app(db, clock):
 
 
 def basic(username: str, password: str = PASSWORD) -> dict:
-    return {"Authorization": "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()}
+    return _basic_header(username, password)
 
 
 class Api:
@@ -310,16 +310,6 @@ def test_start_and_message_errors_change_nothing(db, app, open_task):
 
 # -- the OpenAPI document describes what answers --------------------------------------------------------
 
-def _nullable(schema):
-    """OpenAPI 3.0 `nullable` -> JSON Schema, for jsonschema."""
-    if isinstance(schema, list):
-        return [_nullable(s) for s in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out = {k: _nullable(v) for k, v in schema.items() if k != "nullable"}
-    if schema.get("nullable") and "type" in out:
-        out["type"] = [out["type"], "null"]
-    return out
 
 
 def _template(document, method, path):
@@ -344,7 +334,7 @@ def test_openapi_document_matches_every_route_and_response(db, app):
               if r.endpoint.split(".")[0] in ("engine_rest", "stepwise_api") and "_unknown" not in r.rule}
     documented = {re.sub(r"\{\w+\}", "{x}", p) for p in document["paths"]}
     assert routes == documented
-    components = _nullable(document["components"])
+    components = nullable(document["components"])
     checked = 0
     for method, path, answer in Api.seen:
         if path == "/no/such/thing":
@@ -358,6 +348,6 @@ def test_openapi_document_matches_every_route_and_response(db, app):
         if schema is None:
             assert not answer.get_data(), f"{method} {template} {answer.status_code} has an undocumented body"
             continue
-        jsonschema.validate(answer.get_json(), {**_nullable(schema), "components": components})
+        jsonschema.validate(answer.get_json(), {**nullable(schema), "components": components})
         checked += 1
     assert checked > 20

@@ -7,15 +7,15 @@ from __future__ import annotations
 import hashlib
 
 import jsonschema
-import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from engine import runtime
 from engine.documents import store as documents
 from engine.store import models
 
+from api_helpers import nullable  # tests/api_helpers.py
 from test_api import (  # noqa: F401  (app is a fixture)
-    KEY, PROPOSAL, Api, _nullable, _template, app, basic, deploy_ns, only_task, start_case, state)
+    KEY, PROPOSAL, _template, app, basic, deploy_ns, only_task, start_case, state)
 
 OPENAPI: dict = {}
 
@@ -31,7 +31,7 @@ def conforms(app, method: str, path: str, response, prefix: str = "/engine-rest"
     assert documented, f"{method} {path} answered {response.status_code}: not documented"
     schema = (documented.get("content") or {}).get("application/json", {}).get("schema")
     if schema is not None:
-        jsonschema.validate(response.get_json(), {**_nullable(schema), "components": _nullable(OPENAPI["components"])})
+        jsonschema.validate(response.get_json(), {**nullable(schema), "components": nullable(OPENAPI["components"])})
     return response
 
 
@@ -70,7 +70,7 @@ def test_a_deployment_with_instances_is_deleted_only_with_cascade(db, app):
     assert (after["deployments"], after["definitions"], after["instances"], after["tasks"]) == (0, 0, [], [])
     assert after["audit"] == before["audit"] + 1 and audit_actions(db)[-1] == "deployment.deleted"
     assert call(app, "admin.lee", "GET", f"/deployment/{deployment['id']}").status_code == 404
-    assert call(app, "sw.amira", "GET", f"/history/process-instance?businessKey=NS-API-1").get_json() == []
+    assert call(app, "sw.amira", "GET", "/history/process-instance?businessKey=NS-API-1").get_json() == []
     assert instance["id"] not in str(call(app, "admin.lee", "GET", "/process-instance").get_json())
 
 

@@ -17,6 +17,7 @@ from engine.catalog import collect, deploy
 from engine.store import models
 from engine.tasklist import accounts, create_app
 from webhooks import delivery, outbox, subscriptions  # noqa: F401 - registers the outbox listener
+from api_helpers import basic as _basic_header, nullable  # tests/api_helpers.py
 
 PASSWORD = "correct horse battery"
 GOOD_SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()
@@ -252,7 +253,7 @@ def test_the_delivery_log_shows_each_attempt_and_redelivers(db, app, clock, rece
 # -- the API ---------------------------------------------------------------------------------------
 
 def basic(username: str, password: str = PASSWORD) -> dict:
-    return {"Authorization": "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()}
+    return _basic_header(username, password)
 
 
 class Api:
@@ -351,15 +352,6 @@ def test_the_api_changes_only_active_and_refuses_the_rest(db, api):
     assert snapshot(db) == before
 
 
-def _nullable(schema):
-    if isinstance(schema, list):
-        return [_nullable(s) for s in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out = {k: _nullable(v) for k, v in schema.items() if k != "nullable"}
-    if schema.get("nullable") and "type" in out:
-        out["type"] = [out["type"], "null"]
-    return out
 
 
 def test_the_openapi_description_matches_every_route_and_answer(db, app, api, clock, receiver):
@@ -373,7 +365,7 @@ def test_the_openapi_description_matches_every_route_and_answer(db, app, api, cl
               for r in app.url_map.iter_rules()
               if r.rule.startswith("/api/") and "_unknown" not in r.rule}
     assert routes == {re.sub(r"\{\w+\}", "{x}", p) for p in document["paths"]}
-    components = _nullable(document["components"])
+    components = nullable(document["components"])
     checked = 0
     for method, path, answer in Api.seen:
         [template] = [t for t in document["paths"]
@@ -384,6 +376,6 @@ def test_the_openapi_description_matches_every_route_and_answer(db, app, api, cl
         if schema is None:
             assert not answer.get_data(), f"{method} {template} {answer.status_code} has an undocumented body"
             continue
-        jsonschema.validate(answer.get_json(), {**_nullable(schema), "components": components})
+        jsonschema.validate(answer.get_json(), {**nullable(schema), "components": components})
         checked += 1
     assert checked > 15

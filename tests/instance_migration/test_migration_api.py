@@ -2,7 +2,6 @@
 real HTTP (Flask's test client), each answer checked against `/api/openapi.json`."""
 from __future__ import annotations
 
-import base64
 import re
 
 import jsonschema
@@ -13,24 +12,15 @@ from engine.tasklist import accounts, create_app
 
 from . import versions as v
 from .snapshot import rows
+from api_helpers import basic as _basic_header, nullable  # tests/api_helpers.py
 
 PASSWORD = "correct horse battery"
 
 
 def basic(username: str) -> dict:
-    return {"Authorization": "Basic " + base64.b64encode(f"{username}:{PASSWORD}".encode()).decode()}
+    return _basic_header(username, PASSWORD)
 
 
-def _nullable(schema):
-    """OpenAPI 3.0 `nullable` -> JSON Schema, for jsonschema."""
-    if isinstance(schema, list):
-        return [_nullable(s) for s in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out = {k: _nullable(val) for k, val in schema.items() if k != "nullable"}
-    if schema.get("nullable") and "type" in out:
-        out["type"] = [out["type"], "null"]
-    return out
 
 
 class Api:
@@ -51,8 +41,8 @@ class Api:
                 documented = operations[method]["responses"].get(str(response.status_code))
                 assert documented, f"{method} {template} answered {response.status_code}, not documented"
                 schema = documented["content"]["application/json"]["schema"]
-                jsonschema.validate(response.get_json(), {**_nullable(schema),
-                                                          "components": _nullable(self.document["components"])})
+                jsonschema.validate(response.get_json(), {**nullable(schema),
+                                                          "components": nullable(self.document["components"])})
                 return
         raise AssertionError(f"{method} {path} is not documented")
 
