@@ -7,17 +7,10 @@ A module that serves routes under `/api` calls `describe(paths, schemas)` when i
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
-from werkzeug.exceptions import HTTPException
 
-from engine.runtime import RuntimeRefusal
+from . import json_errors
 
-from . import _api_error, _http_error, _refusal, _unexpected
-from .errors import ApiError
-
-bp = Blueprint("api_index", __name__, url_prefix="/api")
-for _kind, _handler in ((ApiError, _api_error), (RuntimeRefusal, _refusal), (HTTPException, _http_error),
-                        (Exception, _unexpected)):
-    bp.register_error_handler(_kind, _handler)
+bp = json_errors(Blueprint("api_index", __name__, url_prefix="/api"))
 
 _PATHS: dict[str, dict] = {
     "/openapi.json": {"get": {"summary": "This document", "security": [],

@@ -8,22 +8,18 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify
-from werkzeug.exceptions import HTTPException
 
-from engine.runtime import RuntimeRefusal, migration, repair
+from engine.runtime import migration, repair
 from engine.tasklist import database
 
-from . import _api_error, _http_error, _refusal, _unexpected, index
+from . import index, json_errors
 from .auth import require_admin
-from .errors import ApiError, invalid
+from .errors import invalid
 from .openapi import SCHEMAS as REST_SCHEMAS
 from .values import camunda_date, json_body
 
-bp = Blueprint("api_repair", __name__, url_prefix="/api")
 # The same answers as /engine-rest for refusals, HTTP errors and faults.
-for _kind, _handler in ((ApiError, _api_error), (RuntimeRefusal, _refusal), (HTTPException, _http_error),
-                        (Exception, _unexpected)):
-    bp.register_error_handler(_kind, _handler)
+bp = json_errors(Blueprint("api_repair", __name__, url_prefix="/api"))
 
 
 def _version(body: dict, name: str) -> int:
