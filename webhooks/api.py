@@ -7,13 +7,10 @@ The secret is in the answer to POST only; nothing reads it back afterwards.
 """
 from __future__ import annotations
 
-import logging
-
 from flask import Blueprint, current_app, jsonify, request
-from werkzeug.exceptions import HTTPException
 
-from engine.api import auth, index
-from engine.api.errors import ApiError, conflict, forbidden, invalid, not_found
+from engine.api import auth, index, json_errors
+from engine.api.errors import conflict, forbidden, invalid, not_found
 from engine.api.openapi import _array, _error, _ok, _path, _query, _ref
 from engine.api.openapi import SCHEMAS as ENGINE_SCHEMAS
 from engine.api.values import camunda_date, json_body, paging
@@ -22,31 +19,9 @@ from engine.tasklist import database
 
 from . import delivery, subscriptions
 
-log = logging.getLogger(__name__)
-
-bp = Blueprint("webhooks_api", __name__, url_prefix="/api")
+bp = json_errors(Blueprint("webhooks_api", __name__, url_prefix="/api"))  # /engine-rest's error answers
 STATES = ("pending", "delivered", "failed", "cancelled")
 REDELIVERABLE = ("delivered", "failed")
-
-
-@bp.errorhandler(ApiError)
-def _api_error(error: ApiError):
-    return error.response()
-
-
-@bp.errorhandler(HTTPException)
-def _http_error(error: HTTPException):
-    response = jsonify({"type": error.__class__.__name__, "message": error.description or error.name})
-    response.status_code = error.code or 500
-    return response
-
-
-@bp.errorhandler(Exception)
-def _unexpected(error: Exception):
-    log.exception("unexpected error in the webhook subscriptions API")
-    response = jsonify({"type": "ProcessEngineException", "message": "an unexpected error occurred; it is logged"})
-    response.status_code = 500
-    return response
 
 
 def _admin() -> str:
