@@ -2,19 +2,23 @@
 write-ahead log is checkpointed by whoever calls `Database.checkpoint` (the worker)."""
 from __future__ import annotations
 
+import json
 import os
 from datetime import datetime, timezone
+from uuid import UUID
 
 from sqlalchemy import bindparam, select
 
 from engine import runtime
 from engine.catalog import collect, deploy
+from engine.runtime import repository
 
 from engine.store import models
 from engine.store.fast import PreparedSelect
 
 _HUMAN = models.HumanTask.__table__
 _INSTANCES = models.ProcessInstance.__table__
+_TASKS = models.WorkflowTask.__table__
 
 
 def _seed(db, fixtures) -> str:
@@ -70,3 +74,29 @@ def test_optimize_gives_sqlite_the_statistics_its_planner_needs(db, fixtures, cl
         with db.engine.connect() as conn:
             analysed = {row[0] for row in conn.exec_driver_sql("SELECT tbl FROM sqlite_stat1")}
         assert {"human_task", "process_instance", "audit_event"} <= analysed
+
+
+def _task_rows(conn, instance_id: str) -> dict[str, str]:
+    return dict(conn.execute(select(_TASKS.c.id, _TASKS.c.body).where(_TASKS.c.instance_id == instance_id)).all())
+
+
+def test_saving_writes_what_changed_even_when_a_task_object_was_rebuilt(db, fixtures, clock):
+    """`repository.save` tells tasks apart by object (engine/runtime/repository.py); a task object
+    rebuilt under an id already stored (as a transformation of the workflow may do) is rewritten,
+    not inserted a second time, and a task that went loses its row."""
+    task_id = _seed(db, fixtures)
+    instance_id = runtime.task(db, task_id).instance_id
+    with db.connection() as conn:
+        row = conn.execute(select(_INSTANCES).where(_INSTANCES.c.id == instance_id)).first()
+        loaded = repository.load(conn, db.url, repository.InstanceRef.of(row), use_cache=False)
+        before = _task_rows(conn, instance_id)
+        twin = repository.load(conn, db.url, repository.InstanceRef.of(row), use_cache=False).workflow
+        rebuilt = twin.get_task_from_id(UUID(task_id))
+        rebuilt.data["note"] = "written through the rebuilt object"
+        loaded.workflow.tasks[rebuilt.id] = rebuilt
+        leaf = next(t for t in loaded.workflow.tasks.values() if not t._children and t.id != rebuilt.id)
+        del loaded.workflow.tasks[leaf.id]
+        repository.save(conn, loaded, state="running", next_timer_due=None, ended_at=None)
+        after = _task_rows(conn, instance_id)
+    assert set(after) == set(before) - {str(leaf.id)}
+    assert json.loads(after[task_id])["data"]["note"] == "written through the rebuilt object"

@@ -71,7 +71,7 @@ class Loaded:
     instance: InstanceRef
     workflow: BpmnWorkflow
     version: int
-    fingerprints: dict[str, tuple] = field(default_factory=dict)
+    fingerprints: dict = field(default_factory=dict)  # see fingerprints()
     open_tasks: set[str] | None = None
     subscriptions: set[str] | None = None
     new: bool = False
@@ -84,6 +84,15 @@ class Loaded:
 def _fingerprint(task) -> tuple:
     # Keep in step with the inlined copy in save().
     return (task._state, task.last_state_change, tuple(task._children), len(task.data), task.triggered, len(task.internal_data))
+
+
+def fingerprints(workflow: BpmnWorkflow) -> dict:
+    """What `save` compares against: each task object -> (fingerprint, its id as stored).
+
+    Keyed by the task object rather than its id: the objects live as long as the workflow, and
+    hashing them is free where hashing a UUID or making its string is not, on every task, every
+    step."""
+    return {task: (_fingerprint(task), str(task_id)) for _, task_id, task in _all_tasks(workflow)}
 
 
 def _all_tasks(workflow: BpmnWorkflow):
@@ -137,7 +146,7 @@ def load(conn: Connection, db_key: str, instance: InstanceRef, *, use_cache: boo
     workflow = serializer.restore(instance.header, [tuple(r) for r in rows], spec, subprocess_specs)
     workflow.script_engine = _SCRIPT_ENGINE
     loaded = Loaded(instance, workflow, instance.version, timer_due=UNKNOWN)
-    loaded.fingerprints = {str(task_id): _fingerprint(task) for _, task_id, task in _all_tasks(workflow)}
+    loaded.fingerprints = fingerprints(workflow)
     return loaded
 
 
@@ -150,17 +159,27 @@ def save(conn: Connection, loaded: Loaded, *, state: str, next_timer_due, ended_
     inserts, updates, current = [], [], {}
     previous_prints = loaded.fingerprints
     body = serializer.task_body
+    unseen = []  # task objects the last save did not see: new tasks, or (rarely) a task rebuilt under its old id
     for owner, task_id, task in _all_tasks(loaded.workflow):
-        key = str(task_id)
         fingerprint = (task._state, task.last_state_change, tuple(task._children), len(task.data), task.triggered,
                        len(task.internal_data))
-        current[key] = fingerprint
-        previous = previous_prints.get(key)
+        previous = previous_prints.get(task)
         if previous is None:
-            inserts.append({"instance_id": instance.id, "id": key, "workflow_id": owner, "body": body(task)})
-        elif previous != fingerprint or task._state & _LIVE:
+            key = str(task_id)
+            unseen.append((owner, key, task))
+        else:
+            key = previous[1]
+            if previous[0] != fingerprint or task._state & _LIVE:
+                updates.append({"b_instance": instance.id, "b_id": key, "body": body(task)})
+        current[task] = (fingerprint, key)
+    stored = {key for _, key in previous_prints.values()} if unseen else ()
+    for owner, key, task in unseen:
+        if key in stored:
             updates.append({"b_instance": instance.id, "b_id": key, "body": body(task)})
-    removed = [key for key in loaded.fingerprints if key not in current]
+        else:
+            inserts.append({"instance_id": instance.id, "id": key, "workflow_id": owner, "body": body(task)})
+    unseen_keys = {key for _, key, _ in unseen}
+    removed = [key for task, (_, key) in previous_prints.items() if task not in current and key not in unseen_keys]
     head = serializer.header(loaded.workflow)
     if loaded.new:
         _INSERT_INSTANCE.execute(conn, {
