@@ -242,6 +242,48 @@ class PersistedRun:
     start_ms: float
     step_ms: float
     checkpoint_ms: float  # per step: the worker's SQLite checkpoint of what the steps wrote
+    # On a database of TimedSqlite connections (else 0): per step, the part of step_ms spent inside SQLite.
+    sqlite_ms: float = 0.0
+
+
+class _TimedCursor(sqlite3.Cursor):
+    def execute(self, *args):
+        began = time.perf_counter()
+        try:
+            return super().execute(*args)
+        finally:
+            TimedSqlite.spent += time.perf_counter() - began
+
+    def executemany(self, *args):
+        began = time.perf_counter()
+        try:
+            return super().executemany(*args)
+        finally:
+            TimedSqlite.spent += time.perf_counter() - began
+
+
+class TimedSqlite(sqlite3.Connection):
+    """A sqlite3 connection that adds up the time its statements and commits spend inside SQLite
+    (and the driver), in `TimedSqlite.spent`: what a step would cost with no Python around it."""
+
+    spent = 0.0
+
+    def cursor(self, factory=_TimedCursor):
+        return super().cursor(factory)
+
+    def execute(self, *args):
+        began = time.perf_counter()
+        try:
+            return super().execute(*args)
+        finally:
+            TimedSqlite.spent += time.perf_counter() - began
+
+    def commit(self):
+        began = time.perf_counter()
+        try:
+            return super().commit()
+        finally:
+            TimedSqlite.spent += time.perf_counter() - began
 
 
 def worker_checkpoint(db: store.Database) -> float:
@@ -276,21 +318,23 @@ def persisted_instance(db: store.Database, model: Model, business_key: str, *, c
     instance_id = started.instance_id
     pending = list(zip(started.created_tasks, started.created_elements))
     start_ms = (time.perf_counter() - began) * 1000
-    steps, elapsed = 0, 0.0
+    steps, elapsed, in_sqlite = 0, 0.0, 0.0
     while True:
         if cold:
             repository.cache.clear()
+        spent = TimedSqlite.spent
         began = time.perf_counter()
         if not complete_next(db, model, instance_id, pending):
             break
         elapsed += time.perf_counter() - began
+        in_sqlite += TimedSqlite.spent - spent
         steps += 1
     checkpoint_ms = worker_checkpoint(db)
     with db.reader() as session:
         state = session.scalar(select(models.ProcessInstance.state).where(models.ProcessInstance.id == instance_id))
     if state != "completed" or steps != model.user_tasks:
         raise RuntimeError(f"{model.name}: persisted run ended after {steps} steps in state {state}")
-    return PersistedRun(start_ms, elapsed * 1000 / steps, checkpoint_ms / steps)
+    return PersistedRun(start_ms, elapsed * 1000 / steps, checkpoint_ms / steps, in_sqlite * 1000 / steps)
 
 
 def warm_up(db: store.Database, model: Model, steps: int = 3) -> None:
@@ -302,11 +346,17 @@ def warm_up(db: store.Database, model: Model, steps: int = 3) -> None:
             break
 
 
-def fresh_database(url: str | None, workdir: Path, name: str) -> store.Database:
-    """An empty, migrated database: a new SQLite file, or the given server with schema public recreated."""
+def fresh_database(url: str | None, workdir: Path, name: str, *, timed: bool = False) -> store.Database:
+    """An empty, migrated database: a new SQLite file, or the given server with schema public recreated.
+
+    timed (SQLite): its connections are TimedSqlite."""
     repository.cache.clear()
     if url is None:
-        return store.connect(f"sqlite:///{workdir / name}.db")
+        db = store.Database(f"sqlite:///{workdir / name}.db")
+        if timed:
+            event.listen(db.engine, "do_connect", lambda _dialect, _record, _args, params: params.update(factory=TimedSqlite))
+        db.migrate()
+        return db
     db = store.Database(url)
     if db.is_sqlite:
         raise SystemExit("--database-url is for a PostgreSQL server; SQLite runs in a temporary file by default")
@@ -330,6 +380,7 @@ class StepResult:
     cold_ms: float
     start_ms: float
     checkpoint_ms: float
+    sqlite_share: float | None = None  # of a warm step's time, the part spent inside SQLite (SQLite runs only)
 
     @property
     def ratio(self) -> float:
@@ -371,18 +422,33 @@ class TaskListResult:
         return any("TEMP B-TREE FOR ORDER BY" in line or "Sort Key" in line for line in self.plan)
 
 
-def bench_model(db: store.Database, model: Model, runs: int, cold_runs: int) -> StepResult:
-    """Bare runs: max(runs, 5) instances (they are cheap); persisted: `runs` warm, `cold_runs` cold."""
+def bench_model(db: store.Database, model: Model, runs: int, cold_runs: int,
+                timed_db: store.Database | None = None) -> StepResult:
+    """Bare runs: max(runs, 5) instances (they are cheap); persisted: `runs` warm, `cold_runs` cold.
+
+    Bare and warm persisted instances alternate, so a machine that gets busier or quieter during
+    the run moves both sides of the ratio alike. `timed_db` (SQLite, see TimedSqlite) runs
+    max(2, runs // 2) more warm instances to see how much of a step is spent inside SQLite."""
     spec, subprocess_specs = parse_model(model)
     bare_instance(model, spec, subprocess_specs)  # warm-up
-    bare_runs = max(runs, 5)
-    bare = statistics.median(bare_instance(model, spec, subprocess_specs) for _ in range(bare_runs))
     warm_up(db, model)
-    warm = [persisted_instance(db, model, f"BENCH-{model.name}-{i}") for i in range(runs)]
+    bare_runs = max(runs, 5)
+    bare, warm = [], []
+    for i in range(bare_runs):
+        bare.append(bare_instance(model, spec, subprocess_specs))
+        if i < runs:
+            warm.append(persisted_instance(db, model, f"BENCH-{model.name}-{i}"))
     cold = [persisted_instance(db, model, f"BENCH-{model.name}-cold-{i}", cold=True) for i in range(cold_runs)]
+    in_sqlite = None
+    if timed_db is not None:
+        deploy(timed_db, list(model.files))
+        warm_up(timed_db, model)
+        timed = [persisted_instance(timed_db, model, f"TIMED-{model.name}-{i}") for i in range(max(2, runs // 2))]
+        in_sqlite = statistics.median(run.sqlite_ms / run.step_ms for run in timed)
     return StepResult(
-        model, bare_runs, runs, cold_runs, bare, statistics.median(r.step_ms for r in warm), statistics.median(r.step_ms for r in cold),
-        statistics.median(r.start_ms for r in warm), statistics.median(r.checkpoint_ms for r in warm),
+        model, bare_runs, runs, cold_runs, statistics.median(bare), statistics.median(r.step_ms for r in warm),
+        statistics.median(r.step_ms for r in cold), statistics.median(r.start_ms for r in warm),
+        statistics.median(r.checkpoint_ms for r in warm), in_sqlite,
     )
 
 
@@ -583,13 +649,14 @@ def markdown(results: list[StepResult], task_list: TaskListResult, backend: str,
         f"Persisted on: {backend}{' (--quick)' if quick else ''}",
         "",
         "| model | user tasks | instances (bare/warm/cold) | bare ms/step | persisted ms/step | ratio "
-        "| persisted, cold cache ms/step | cold ratio | start ms | worker checkpoint ms/step |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| in SQLite ms/step | persisted, cold cache ms/step | cold ratio | start ms | worker checkpoint ms/step |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
+        in_sqlite = "—" if r.sqlite_share is None else f"{r.sqlite_share * r.persisted_ms:.2f}"
         lines.append(f"| {r.model.name} | {r.model.user_tasks} | {r.bare_instances}/{r.instances}/{r.cold_instances} "
-                     f"| {r.bare_ms:.2f} | {r.persisted_ms:.2f} | {r.ratio:.1f} | {r.cold_ms:.2f} | {r.cold_ratio:.1f} "
-                     f"| {r.start_ms:.1f} | {r.checkpoint_ms:.2f} |")
+                     f"| {r.bare_ms:.2f} | {r.persisted_ms:.2f} | {r.ratio:.1f} | {in_sqlite} | {r.cold_ms:.2f} "
+                     f"| {r.cold_ratio:.1f} | {r.start_ms:.1f} | {r.checkpoint_ms:.2f} |")
     t = task_list
     lines += [
         "",
@@ -600,7 +667,9 @@ def markdown(results: list[StepResult], task_list: TaskListResult, backend: str,
         "",
         "ms/step: mean per completed user task of one instance, median over instances. bare: SpiffWorkflow in "
         "memory. persisted: `runtime.complete(...)` of the task the previous step created, with the runtime's "
-        "in-process workflow cache (always hit in one process); cold: the cache emptied before each step (the "
+        "in-process workflow cache (always hit in one process); bare and persisted instances alternate. "
+        "in SQLite: the part of a persisted step spent inside the sqlite3 driver's execute and commit calls "
+        "(measured on separate instances, applied to the persisted figure). cold: the cache emptied before each step (the "
         "workflow is loaded from the database, as when another worker process served the previous step). "
         "start: `runtime.start`. worker checkpoint: on SQLite, copying the write-ahead log into the database "
         "file after each instance, as `stepwise worker` does after every poll (off the request path; per step). "
@@ -626,15 +695,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def run_steps(url: str | None, workdir: Path, models_: list[Model], quick: bool) -> list[StepResult]:
     db = fresh_database(url, workdir, "steps")
+    timed_db = fresh_database(None, workdir, "timed", timed=True) if url is None else None
     results = []
     for model in models_:
         deploy(db, list(model.files))
         runs = model.quick_runs if quick else model.runs
-        result = bench_model(db, model, runs, max(1, runs // 2))
+        result = bench_model(db, model, runs, max(1, runs // 2), timed_db)
+        share = "" if result.sqlite_share is None else f"; in SQLite {100 * result.sqlite_share:.0f} %"
         print(step_line(result), f"(cold cache {result.cold_ms:.2f} ms/step, ratio {result.cold_ratio:.1f}; "
-              f"start {result.start_ms:.1f} ms)", flush=True)
+              f"start {result.start_ms:.1f} ms{share})", flush=True)
         results.append(result)
     db.dispose()
+    if timed_db is not None:
+        timed_db.dispose()
     return results
 
 
