@@ -17,31 +17,33 @@ from __future__ import annotations
 
 import threading
 from collections import namedtuple
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.dml import UpdateBase
 
-_Plan = tuple[str, tuple[str, ...] | None, dict[str, Callable[[Any], Any]]]
+@dataclass(frozen=True)
+class _Plan:
+    sql: str
+    positional: bool
+    # (parameter name, its type's bind processor or None), in the order the driver wants them
+    # (positional paramstyles) or in the compiled statement's order (named ones).
+    params: tuple[tuple[str, Callable[[Any], Any] | None], ...]
 
 
 def _compile(statement, dialect, keys: tuple[str, ...] | None = None) -> _Plan:
     compiled = statement.compile(dialect=dialect, column_keys=list(keys) if keys is not None else None)
     positional = dialect.paramstyle in ("qmark", "numeric", "format")
-    names = tuple(compiled.positiontup) if positional else None
-    processors = {}
-    for name, bind in compiled.binds.items():
-        processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
-        if processor is not None:
-            processors[name] = processor
-    return compiled.string, names, processors
+    names = compiled.positiontup if positional else list(compiled.binds)
+    return _Plan(compiled.string, positional, tuple(
+        (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names))
 
 
 def _convert(plan: _Plan, row: Mapping[str, Any]):
-    _sql, names, processors = plan
-    values = {k: processors[k](v) if k in processors else v for k, v in row.items()}
-    return tuple(values[n] for n in names) if names is not None else values
+    values = [row[name] if processor is None else processor(row[name]) for name, processor in plan.params]
+    return tuple(values) if plan.positional else dict(zip([name for name, _ in plan.params], values))
 
 
 class Prepared:
@@ -64,7 +66,7 @@ class Prepared:
         if plan is None:
             with self._lock:
                 plan = self._plans[key] = self._plan(dialect, key[1])
-        sql = plan[0]
+        sql = plan.sql
         converted = [_convert(plan, row) for row in rows]
         cursor = conn.connection.dbapi_connection.cursor()
         try:
@@ -100,7 +102,7 @@ class PreparedSelect:
         plan, row_type, processors = entry
         cursor = conn.connection.dbapi_connection.cursor()
         try:
-            cursor.execute(plan[0], _convert(plan, params))
+            cursor.execute(plan.sql, _convert(plan, params))
             fetched = cursor.fetchall()
         finally:
             cursor.close()
