@@ -41,7 +41,8 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from pages import KEY, fresh_database, seed  # noqa: E402 (imports after the path fix)
+from benchlib import fresh_database  # noqa: E402 (imports after the path fix)
+from pages import KEY, seed  # noqa: E402
 
 from engine import runtime  # noqa: E402
 from engine.catalog import collect, deploy  # noqa: E402
@@ -81,7 +82,7 @@ def serve(url: str, port: int) -> subprocess.Popen:
 
 def run(url: str | None, instances: int, completions: int, clients: int, runs: int) -> dict:
     with tempfile.TemporaryDirectory() as workdir:
-        db = fresh_database(url, Path(workdir))
+        db = fresh_database(url, Path(workdir) / "api.db")
         database_url = url or db.url
         try:
             deploy(db, collect([ROOT / "processes" / "north_somerset", ROOT / "processes" / "common"]), name="bench",

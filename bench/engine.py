@@ -16,6 +16,9 @@ What it measures
      step, which is the common case behind a multi-process web server.
    Each figure is the median, across instances, of that instance's mean time per step
    (time.perf_counter), after untimed warm-up steps; half as many instances run cold as warm.
+   Bare and warm persisted instances alternate. On SQLite a few more warm instances run on a
+   database whose sqlite3 connections time their own execute and commit calls ("in SQLite"):
+   the floor a step cannot go below whatever the Python around it does.
 2. The task list: 10,000 instances and 50,000 human task rows (8 roles, ~60 % closed, due dates
    over 3 months) inserted with SQLAlchemy Core, then `runtime.tasks(roles=["team_manager"],
    limit=50)` timed 50 times (20 with --quick) after warm-up, with the query plan of the SQL it
@@ -67,6 +70,9 @@ from engine.catalog import SourceFile, deploy
 from engine.catalog.parser import StepwiseParser
 from engine.runtime import repository
 from engine.store import models
+
+sys.path.append(str(Path(__file__).resolve().parent))  # for benchlib, now that `engine` is the package, not this file
+from benchlib import fresh_database  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "engine"
 ACTOR = "bench"
@@ -346,27 +352,6 @@ def warm_up(db: store.Database, model: Model, steps: int = 3) -> None:
             break
 
 
-def fresh_database(url: str | None, workdir: Path, name: str, *, timed: bool = False) -> store.Database:
-    """An empty, migrated database: a new SQLite file, or the given server with schema public recreated.
-
-    timed (SQLite): its connections are TimedSqlite."""
-    repository.cache.clear()
-    if url is None:
-        db = store.Database(f"sqlite:///{workdir / name}.db")
-        if timed:
-            event.listen(db.engine, "do_connect", lambda _dialect, _record, _args, params: params.update(factory=TimedSqlite))
-        db.migrate()
-        return db
-    db = store.Database(url)
-    if db.is_sqlite:
-        raise SystemExit("--database-url is for a PostgreSQL server; SQLite runs in a temporary file by default")
-    with db.engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    db.migrate()
-    return db
-
-
 # -- results ------------------------------------------------------------------------------------
 
 @dataclass
@@ -599,7 +584,7 @@ def bench_task_list(db: store.Database, instances: int, role: str = "team_manage
 # -- profiling ----------------------------------------------------------------------------------
 
 def profile(model: Model, url: str | None, workdir: Path, cold: bool) -> None:
-    db = fresh_database(url, workdir, "profile")
+    db = fresh_database(url, workdir / "profile.db")
     deploy(db, list(model.files))
     warm_up(db, model)
     profiler = cProfile.Profile()
@@ -694,8 +679,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def run_steps(url: str | None, workdir: Path, models_: list[Model], quick: bool) -> list[StepResult]:
-    db = fresh_database(url, workdir, "steps")
-    timed_db = fresh_database(None, workdir, "timed", timed=True) if url is None else None
+    db = fresh_database(url, workdir / "steps.db")
+    timed_db = fresh_database(None, workdir / "timed.db", sqlite_factory=TimedSqlite) if url is None else None
     results = []
     for model in models_:
         deploy(db, list(model.files))
@@ -712,7 +697,7 @@ def run_steps(url: str | None, workdir: Path, models_: list[Model], quick: bool)
 
 
 def run_task_list(url: str | None, workdir: Path, model: Model, quick: bool) -> tuple[TaskListResult, dict[str, str]]:
-    db = fresh_database(url, workdir, "tasklist")
+    db = fresh_database(url, workdir / "tasklist.db")
     deploy(db, list(model.files))
     result = bench_task_list(db, 10_000, runs=20 if quick else 50)
     print(f"task list ({result.instances} instances, {result.tasks} tasks), role {result.role} open: "

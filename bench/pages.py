@@ -42,9 +42,10 @@ from sqlalchemy import insert, select, text  # noqa: E402 (imports after the pat
 
 from engine import runtime, store  # noqa: E402
 from engine.catalog import collect, deploy  # noqa: E402
-from engine.runtime import repository  # noqa: E402
 from engine.store import models  # noqa: E402
 from engine.tasklist import accounts, create_app  # noqa: E402
+sys.path.append(str(Path(__file__).resolve().parent))  # for benchlib, now that `engine` is imported
+from benchlib import fresh_database  # noqa: E402
 
 KEY = "north_somerset_step_down"
 PASSWORD = "bench-password"
@@ -59,20 +60,6 @@ STEPS = [
     ("arrange_meeting", "Arrange the step-down meeting and send invites", "social_worker", "ns_arrange_meeting"),
     ("record_meeting", "Record the step-down meeting, plan and family plan", "social_worker", "ns_record_meeting"),
 ]
-
-
-def fresh_database(url: str | None, workdir: Path) -> store.Database:
-    repository.cache.clear()
-    if url is None:
-        return store.connect(f"sqlite:///{workdir / 'pages.db'}")
-    db = store.Database(url)
-    if db.is_sqlite:
-        raise SystemExit("--database-url is for a PostgreSQL server; SQLite runs in a temporary file by default")
-    with db.engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    db.migrate()
-    return db
 
 
 def seed(db: store.Database, instances: int, seed: int = 20261123) -> int:
@@ -160,7 +147,7 @@ def timed(client, path: str, runs: int, warm: int = 3) -> tuple[float, float, fl
 
 def run(url: str | None, instances: int, runs: int) -> list[tuple[str, float, float]]:
     with tempfile.TemporaryDirectory() as workdir:
-        db = fresh_database(url, Path(workdir))
+        db = fresh_database(url, Path(workdir) / "pages.db")
         try:
             deploy(db, collect([ROOT / "processes" / "north_somerset", ROOT / "processes" / "common"]), name="bench", actor="bench")
             accounts.save_user(db, "sw.bench", "Bench Worker", ["social_worker"], password=PASSWORD, team="CIN")

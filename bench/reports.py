@@ -49,6 +49,8 @@ from engine.reports import Filters  # noqa: E402
 from engine.reports.config import DEFAULT  # noqa: E402
 from engine.store import models  # noqa: E402
 from engine.store.db import Database  # noqa: E402
+sys.path.append(str(Path(__file__).resolve().parent))  # for benchlib, now that `engine` is imported
+from benchlib import fresh_database  # noqa: E402
 
 COUNCILS = ["north_somerset", "halton", "shropshire", "swindon", "warwickshire"]
 TEAMS = ["north", "south", "east", "west"]
@@ -62,18 +64,6 @@ UP_ENDS = ["end_stepped_up", "end_s17_cin", "end_s47_cp", "end_advice", "end_sin
 LANES = ["social_worker", "team_manager", "front_door", "early_help_manager", "lead_professional", "support_leader"]
 START = datetime(2026, 1, 1, tzinfo=timezone.utc)
 NOW = datetime(2028, 1, 15, 12, tzinfo=timezone.utc)
-
-
-def fresh_database(url: str | None, workdir: Path, filename: str = "reports.db") -> Database:
-    if url is None:
-        db = Database(f"sqlite:///{workdir / filename}")
-    else:
-        db = Database(url)
-        with db.engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    db.migrate()
-    return db
 
 
 def seed(db: Database, instances: int, rng: random.Random) -> dict[str, int]:
@@ -259,8 +249,7 @@ def main(argv: list[str] | None = None) -> int:
                 conn.execute(text("ANALYZE"))
             print(f"reusing {args.sqlite_file}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()), flush=True)
         else:
-            db = fresh_database(args.database_url, Path(args.sqlite_file).parent if args.sqlite_file else Path(workdir),
-                                Path(args.sqlite_file).name if args.sqlite_file else "reports.db")
+            db = fresh_database(args.database_url, Path(args.sqlite_file) if args.sqlite_file else Path(workdir) / "reports.db")
             counts = seed(db, args.instances, random.Random(8))
             print(f"seeded in {time.perf_counter() - began:.1f} s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()),
                   flush=True)

@@ -35,6 +35,8 @@ from engine.catalog import SourceFile, deploy  # noqa: E402
 from engine.store import models  # noqa: E402
 from engine.store.db import Database  # noqa: E402
 from webhooks import delivery, outbox, subscriptions  # noqa: E402,F401
+sys.path.append(str(Path(__file__).resolve().parent))  # for benchlib, now that `engine` is imported
+from benchlib import fresh_database  # noqa: E402
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 
@@ -52,16 +54,6 @@ WAIT_BPMN = b"""<?xml version="1.0" encoding="UTF-8"?>
 </bpmn:process>
 </bpmn:definitions>
 """
-
-
-def fresh_database(url: str | None, folder: str) -> Database:
-    db = Database(url or f"sqlite:///{folder}/bench.db")
-    if not db.is_sqlite:
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    db.migrate()
-    return db
 
 
 def bench_timers(db: Database, waiting: int) -> dict:
@@ -135,7 +127,7 @@ def main() -> int:
     args = parser.parse_args()
     waiting, count = (2_000, 500) if args.quick else (10_000, 2_000)
     with tempfile.TemporaryDirectory() as folder:
-        db = fresh_database(args.database_url, folder)
+        db = fresh_database(args.database_url, Path(folder) / "bench.db")
         timers = bench_timers(db, waiting)
         deliveries = bench_deliveries(db, count)
         db.dispose()
