@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 
 import jsonschema
+import sqlalchemy
 from sqlalchemy import select
 
 from engine import runtime
@@ -80,6 +81,27 @@ def test_an_unused_deployment_is_deleted_without_cascade(db, app):
     assert state(db)["definitions"] == 0
     deploy_ns(app)  # the same files deploy again afterwards
     assert state(db)["deployments"] == 1
+
+
+def test_every_foreign_key_to_what_a_cascade_deletes_cascades_too(db):
+    """undeploy(cascade=True) deletes instances and the deployment and leaves the rest to the
+    database's ON DELETE CASCADE (engine/catalog/undeploy.py): a table added later with a plain
+    foreign key to one of them would turn that deletion into an integrity error (a 500)."""
+    inspector = sqlalchemy.inspect(db.engine)
+    keys = [(table, key) for table in inspector.get_table_names() for key in inspector.get_foreign_keys(table)]
+    deleted = {"deployment", "process_instance"}
+    while True:  # what goes by cascade from those, and from what goes with them
+        more = {table for table, key in keys if key["referred_table"] in deleted
+                and (key.get("options") or {}).get("ondelete", "").upper() == "CASCADE"}
+        if more <= deleted:
+            break
+        deleted |= more
+    # process_instance's own rows are deleted first, by undeploy itself.
+    blocking = [f"{table}.{key['constrained_columns']} -> {key['referred_table']}" for table, key in keys
+                if key["referred_table"] in deleted and table != "process_instance"
+                and (key.get("options") or {}).get("ondelete", "").upper() not in ("CASCADE", "SET NULL")]
+    assert {"process_definition", "human_task", "workflow_task"} <= deleted
+    assert blocking == []
 
 
 # -- tasks: sortBy/sortOrder, form-variables, assignee ----------------------------------------------
