@@ -24,10 +24,12 @@ from typing import Any, Iterable
 
 from engine.runtime import events as runtime_events
 from engine.store import models
+from engine.store.fast import Prepared
 
 from . import config
 
 _FACTS = models.ReportFact.__table__
+_INSERT_FACTS = Prepared(_FACTS.insert())  # on every completion with a form: the per-step path
 
 
 def _scalar(value: Any) -> str | None:
@@ -87,7 +89,7 @@ def record(unit, events: list[runtime_events.Event]) -> None:
                 rows.append({**base, "process_key": event.context.get("process_key") or "", "element_id": end,
                              "name": "outcome", "field": None, "value": end})
     if rows:
-        unit.conn.execute(_FACTS.insert(), rows)
+        _INSERT_FACTS.execute(unit.conn, rows)
 
 
 def install() -> None:
