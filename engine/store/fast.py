@@ -37,6 +37,11 @@ def _compile(statement, dialect, keys: tuple[str, ...] | None = None) -> _Plan:
     compiled = statement.compile(dialect=dialect, column_keys=list(keys) if keys is not None else None)
     positional = dialect.paramstyle in ("qmark", "numeric", "format")
     names = compiled.positiontup if positional else list(compiled.binds)
+    for name in names:
+        if keys is not None and name not in keys:
+            # SQLAlchemy's own execution would fill in a value written into the statement; this does not.
+            raise ValueError(f"a prepared statement takes every value as a parameter: '{name}' is not one of {list(keys)}"
+                             " (use bindparam)")
     return _Plan(compiled.string, positional, tuple(
         (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names))
 
