@@ -194,6 +194,57 @@ def test_claims_and_roles(deployed):
     assert open_tasks(db, assignee="dave") == []
 
 
+def role_rows(db, instance_id: str) -> dict[tuple[str, str], bool]:
+    roles, human = models.TaskRole.__table__, models.HumanTask.__table__
+    with db.reader() as session:
+        return {(task_id, role): is_open for task_id, role, is_open in session.execute(
+            select(roles.c.task_id, roles.c.role, roles.c.task_open)
+            .join(human, human.c.id == roles.c.task_id).where(human.c.instance_id == instance_id))}
+
+
+def test_role_rows_say_whether_their_task_is_open(deployed):
+    """The task list finds a rare role's open tasks by (role, task_open): the flag follows the task."""
+    db = deployed
+    started = runtime.start(db, "review", "CASE-R", {}, "alice")
+    first = started.created_tasks[0]
+    assert role_rows(db, started.instance_id) == {(first, "social_worker"): True}
+    outcome = runtime.complete(db, first, {"decision": "step_down", "rationale": "Needs met"}, "alice")
+    second = outcome.created_tasks[0]
+    assert role_rows(db, started.instance_id) == {(first, "social_worker"): False,
+                                                  (second, "team_manager"): True, (second, "service_manager"): True}
+    runtime.cancel(db, started.instance_id, "tm.bob", "duplicate")
+    assert set(role_rows(db, started.instance_id).values()) == {False}
+
+
+def test_a_role_lists_the_same_tasks_whichever_way_it_is_read(deployed, clock, monkeypatch):
+    """role_filter reads a role many open tasks carry task by task in list order (EXISTS), and one
+    few carry from its open tasks (IN): both give the same pages in the same order, and counts."""
+    from engine.runtime import role_filter
+
+    db = deployed
+    for n in range(6):
+        started = runtime.start(db, "review", f"CASE-L{n}", {}, "alice")
+        clock.advance(minutes=7)
+        if n % 2:
+            runtime.complete(db, started.created_tasks[0], {"decision": "step_down", "rationale": "x"}, "alice")
+    monkeypatch.setattr(role_filter, "FEW", -1)  # EXISTS for every role
+    expected = {
+        role: [t.id for t in runtime.tasks(db, roles=[role], limit=100)]
+        for role in ("social_worker", "service_manager", "nobody")
+    }
+    monkeypatch.setattr(role_filter, "FEW", 1000)  # IN for every role here
+    for role, ids in expected.items():
+        assert [t.id for t in runtime.tasks(db, roles=[role], limit=100)] == ids
+        assert runtime.task_count(db, roles=[role]) == len(ids)
+        assert [t.id for t in runtime.tasks(db, roles=[role], limit=2, offset=1)] == ids[1:3]
+    assert len(expected["social_worker"]) == 3 and len(expected["service_manager"]) == 3
+    assert [t.id for t in runtime.tasks(db, roles=["social_worker", "service_manager"], limit=100)] == sorted(
+        expected["social_worker"] + expected["service_manager"],
+        key=[t.id for t in runtime.tasks(db, limit=100)].index)
+    # Closed tasks are listed by role too (EXISTS, whatever FEW says).
+    assert len(runtime.tasks(db, roles=["social_worker"], state="completed", limit=100)) == 3
+
+
 def test_drafts_are_kept_on_the_server_and_dropped_on_completion(deployed):
     db = deployed
     runtime.start(db, "review", "CASE-8", {}, "alice")

@@ -100,3 +100,21 @@ def test_saving_writes_what_changed_even_when_a_task_object_was_rebuilt(db, fixt
         after = _task_rows(conn, instance_id)
     assert set(after) == set(before) - {str(leaf.id)}
     assert json.loads(after[task_id])["data"]["note"] == "written through the rebuilt object"
+
+
+def test_the_task_role_migration_marks_the_roles_of_closed_tasks(db, fixtures, clock):
+    """0014 adds human_task_role.task_open to a database with tasks: the roles of closed tasks get false."""
+    from alembic import command
+
+    task_id = _seed(db, fixtures)
+    second = runtime.complete(db, task_id, {"decision": "step_down", "rationale": "Needs met"}, "tester").created_tasks[0]
+    config = db.alembic_config()
+    try:
+        command.downgrade(config, "0008_tasklist_filters_comments")
+        command.upgrade(config, "head")
+    finally:
+        command.upgrade(config, "head")  # never leave a shared PostgreSQL schema behind
+    roles = models.TaskRole.__table__
+    with db.connection() as conn:
+        flags = dict(conn.execute(select(roles.c.task_id, roles.c.task_open).where(roles.c.role != "service_manager")).all())
+    assert flags == {task_id: False, second: True}

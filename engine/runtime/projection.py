@@ -66,6 +66,7 @@ _INSERT_HUMAN = Prepared(_HUMAN.insert())
 _INSERT_ROLE = Prepared(_ROLES.insert())
 _CLOSE_HUMAN = Prepared(_HUMAN.update().where(_HUMAN.c.id == bindparam("b_id")).values(
     state=bindparam("state"), completed_at=bindparam("completed_at"), completed_by=bindparam("completed_by")))
+_CLOSE_ROLES = Prepared(_ROLES.update().where(_ROLES.c.task_id == bindparam("b_id")).values(task_open=bindparam("b_open")))
 _DELETE_DRAFT = Prepared(_DRAFTS.delete().where(_DRAFTS.c.task_id == bindparam("b_id")))
 _SUBSCRIBED = select(_SUBSCRIPTIONS.c.message_name).where(_SUBSCRIPTIONS.c.instance_id == bindparam("b_instance"))
 _INSERT_SUBSCRIPTION = _SUBSCRIPTIONS.insert()
@@ -115,6 +116,7 @@ def sync_tasks(conn: Connection, loaded: Loaded, *, completed: dict[str, str] | 
             closing.append({"b_id": task_id, "state": "completed" if done else "cancelled", "completed_at": now,
                             "completed_by": completed.get(task_id) if done else None})
         _CLOSE_HUMAN.execute(conn, closing)
+        _CLOSE_ROLES.execute(conn, [{"b_id": task_id, "b_open": False} for task_id in gone])
         _DELETE_DRAFT.execute(conn, [{"b_id": task_id} for task_id in gone])
     loaded.open_tasks = (loaded.open_tasks - set(gone)) | {row["id"] for row in created}
     return created, gone

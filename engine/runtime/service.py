@@ -23,7 +23,7 @@ from engine.store import models
 from engine.store.db import Database
 from engine.store.fast import PreparedSelect
 
-from . import cases, events, projection, repository
+from . import cases, events, projection, repository, role_filter
 from .errors import Conflict, InvalidInput, InvalidSubmission, NotFound, StaleVersion
 from .repository import InstanceRef
 from .unit import Outcome, Unit, describe
@@ -31,7 +31,6 @@ from .unit import Outcome, Unit, describe
 clock.install()
 
 _HUMAN = models.HumanTask.__table__
-_ROLES = models.TaskRole.__table__
 _INSTANCES = models.ProcessInstance.__table__
 _DRAFTS = models.TaskDraft.__table__
 _INCIDENTS = models.Incident.__table__
@@ -155,14 +154,11 @@ def start(
 
 # -- reading the task list -----------------------------------------------------------------------
 
-def _task_query(columns, *, roles, assignee, unassigned, business_key, instance_id, process_key, element_id,
-                state, due_before, condition=None):
+def _task_query(session, columns, *, roles, assignee, unassigned, business_key, instance_id, process_key,
+                element_id, state, due_before, condition=None):
     query = select(*columns)
     if roles is not None:
-        # EXISTS probes the (task_id, role) key per row read in list order; an IN (subquery) made
-        # SQLite build the id list of every task of the role first (40 ms at 36,000 tasks, 1 ms now).
-        query = query.where(select(_ROLES.c.task_id).where(_ROLES.c.task_id == _HUMAN.c.id,
-                                                           _ROLES.c.role.in_(list(roles))).exists())
+        query = query.where(role_filter.for_roles(session, roles, open_only=state == "open"))
     if condition is not None:
         query = query.where(condition)
     for column, value in ((_HUMAN.c.assignee, assignee), (_HUMAN.c.business_key, business_key),
@@ -202,23 +198,22 @@ def tasks(
     `order_by` = (a column of human_task in TASK_ORDER_COLUMNS, descending).
 
     `condition`: a further SQL condition on `human_task` (the task list's team scope)."""
-    query = _task_query([_HUMAN], roles=roles, assignee=assignee, unassigned=unassigned, business_key=business_key,
-                        instance_id=instance_id, process_key=process_key, element_id=element_id, state=state,
-                        due_before=due_before, condition=condition)
-    if order_by is not None:
-        name, descending = order_by
-        if name not in TASK_ORDER_COLUMNS:
-            raise InvalidInput(f"tasks cannot be ordered by '{name}'")
-        column = _HUMAN.c[name]
-        # Empty values last either way; the id makes the order total, so pages never overlap.
-        query = query.order_by(column.is_(None), column.desc() if descending else column.asc(), _HUMAN.c.id)
-    else:
-        # The same order as the index ix_human_task_list_order, so a page is read, not sorted.
-        query = query.order_by(_HUMAN.c.state, _HUMAN.c.due_at.is_(None), _HUMAN.c.due_at, _HUMAN.c.created_at,
-                               _HUMAN.c.id)
-    query = query.limit(limit).offset(offset)
+    if order_by is not None and order_by[0] not in TASK_ORDER_COLUMNS:
+        raise InvalidInput(f"tasks cannot be ordered by '{order_by[0]}'")
     with db.reader() as session:
-        return [TaskView.of(row) for row in session.execute(query)]
+        query = _task_query(session, [_HUMAN], roles=roles, assignee=assignee, unassigned=unassigned,
+                            business_key=business_key, instance_id=instance_id, process_key=process_key,
+                            element_id=element_id, state=state, due_before=due_before, condition=condition)
+        if order_by is not None:
+            name, descending = order_by
+            column = _HUMAN.c[name]
+            # Empty values last either way; the id makes the order total, so pages never overlap.
+            query = query.order_by(column.is_(None), column.desc() if descending else column.asc(), _HUMAN.c.id)
+        else:
+            # The same order as the index ix_human_task_list_order, so a page is read, not sorted.
+            query = query.order_by(_HUMAN.c.state, _HUMAN.c.due_at.is_(None), _HUMAN.c.due_at, _HUMAN.c.created_at,
+                                   _HUMAN.c.id)
+        return [TaskView.of(row) for row in session.execute(query.limit(limit).offset(offset))]
 
 
 def task_count(
@@ -236,10 +231,10 @@ def task_count(
     condition=None,
 ) -> int:
     """How many tasks `tasks` would list with the same filters, without a limit."""
-    query = _task_query([_HUMAN.c.id], roles=roles, assignee=assignee, unassigned=unassigned,
-                        business_key=business_key, instance_id=instance_id, process_key=process_key,
-                        element_id=element_id, state=state, due_before=due_before, condition=condition)
     with db.reader() as session:
+        query = _task_query(session, [_HUMAN.c.id], roles=roles, assignee=assignee, unassigned=unassigned,
+                            business_key=business_key, instance_id=instance_id, process_key=process_key,
+                            element_id=element_id, state=state, due_before=due_before, condition=condition)
         return session.scalar(select(func.count()).select_from(query.subquery()))
 
 

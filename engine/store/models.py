@@ -17,7 +17,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy import text
+from sqlalchemy import text, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -213,10 +213,14 @@ class TaskRole(Base):
     """Which roles may act on a task (its lane and candidate groups), for indexed role queries."""
 
     __tablename__ = "human_task_role"
-    __table_args__ = (Index("ix_task_role_role", "role", "task_id"),)
+    # A role's open tasks by index (the task list), and a role's tasks of any state by its prefix.
+    __table_args__ = (Index("ix_task_role_open", "role", "task_open", "task_id"),)
 
     task_id: Mapped[str] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(100), primary_key=True)
+    # Kept equal to (human_task.state == "open") by the projection. A server default only, so
+    # inserts that name task_id and role (the prepared per-step ones included) get true.
+    task_open: Mapped[bool] = mapped_column(server_default=true())
 
 
 class TaskDraft(Base):

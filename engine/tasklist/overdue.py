@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from engine.runtime import role_filter
 from engine.store import models
 from engine.store.db import Database
 
@@ -56,7 +57,7 @@ def tasks(db: Database, now: datetime, *, role: str | None = None, limit: int = 
                     _HUMAN.c.due_at, _HUMAN.c.assignee)
              .where(*_open_and_past(now)).order_by(_HUMAN.c.due_at, _HUMAN.c.id).limit(limit).offset(offset))
     if role is not None:
-        query = query.where(_HUMAN.c.id.in_(select(_ROLES.c.task_id).where(_ROLES.c.role == role)))
+        query = query.where(_HUMAN.c.id.in_(role_filter.open_task_ids([role])))  # overdue tasks are open ones
     with db.reader() as session:
         rows = session.execute(query).all()
         roles: dict[str, list[str]] = {}

@@ -42,6 +42,10 @@ def test_going_back_to_a_completed_task_reopens_it_and_the_case_continues(db, cl
     assert reopened.id == signposted.id and reopened.assignee is None and reopened.completed_by is None
     assert [t.element_id for t in runtime.tasks(db, business_key="U-BACK")] == ["signposting"]
     assert _human(db, later.id).state == "cancelled" and runtime.draft(db, later.id) is None
+    with db.reader() as session:  # the task list's role index sees it open again, and the later one closed
+        task_open = dict(session.execute(select(models.TaskRole.task_id, models.TaskRole.task_open).where(
+            models.TaskRole.task_id.in_([signposted.id, later.id]))).all())
+    assert task_open == {signposted.id: True, later.id: False}
     with db.reader() as session:
         audit = session.scalars(select(models.AuditEvent).where(models.AuditEvent.action == "instance.reset")).one()
         stored = set(session.scalars(select(models.WorkflowTask.id).where(
