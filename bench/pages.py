@@ -96,7 +96,7 @@ def seed(db: store.Database, instances: int, seed: int = 20261123) -> int:
                           "properties": {}, "state": "completed" if done else "open", "assignee": assignee,
                           "created_at": created, "due_at": None if rng.random() < 0.15 else now + (90 * rng.random() - 30) * DAY,
                           "completed_at": created + 2 * DAY if done else None, "completed_by": assignee if done else None})
-            roles.append({"task_id": task_id, "role": lane})
+            roles.append({"task_id": task_id, "role": lane, "task_open": not done})
             audit.append({"at": created, "actor": "engine", "action": "task.created", "business_key": key,
                           "instance_id": instance_id, "task_id": task_id, "details": {"name": name}})
             if done:

@@ -155,7 +155,7 @@ def seed(db: Database, instances: int, rng: random.Random) -> dict[str, int]:
                     "state": "open" if is_open else "completed", "assignee": None, "created_at": created,
                     "due_at": created + timedelta(days=rng.randint(1, 20)) if rng.random() < 0.5 else None,
                     "completed_at": completed, "completed_by": None if is_open else "bench"})
-                batch["human_task_role"].append({"task_id": tid, "role": lane})
+                batch["human_task_role"].append({"task_id": tid, "role": lane, "task_open": is_open})
             if rng.random() < 0.05:
                 tid = str(uuid.UUID(int=rng.getrandbits(128)))
                 created = started + timedelta(hours=3)
@@ -166,7 +166,7 @@ def seed(db: Database, instances: int, rng: random.Random) -> dict[str, int]:
                     "form_ref": None, "properties": {}, "state": "open" if is_open else "completed", "assignee": None,
                     "created_at": created, "due_at": created + timedelta(days=1),
                     "completed_at": None if is_open else created + timedelta(hours=5), "completed_by": None if is_open else "fd"})
-                batch["human_task_role"].append({"task_id": tid, "role": "front_door"})
+                batch["human_task_role"].append({"task_id": tid, "role": "front_door", "task_open": is_open})
             if state == "incident" or rng.random() < 0.01:
                 at = first + timedelta(hours=5)
                 resolved = state != "incident"
