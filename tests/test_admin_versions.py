@@ -86,6 +86,27 @@ def test_a_refused_upload_shows_file_line_and_element_and_deploys_nothing(db, ap
     assert state(db) == before
 
 
+def test_an_upload_with_a_service_task_stepwise_cannot_run_is_refused_naming_it(db, app, clock):
+    """A process owner turns the manager's check into a Java delegate: Stepwise could never run it."""
+    admin = signed_in(app)
+    opening = b'<bpmn:userTask id="tm_agree_step_down" name="Agree step-down suits the level of need" ' \
+              b'camunda:formRef="ns_tm_agree_step_down">'
+    head, tail = dict(ns_files())[FWB].split(opening)
+    content = (head + b'<bpmn:serviceTask id="tm_agree_step_down" name="Agree step-down suits the level of need" '
+               b'camunda:delegateExpression="${managementOversight}">'
+               + tail.replace(b"</bpmn:userTask>", b"</bpmn:serviceTask>", 1))
+    before = state(db)
+    response = upload(admin, ns_files(**{FWB: content}))
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert re.search(r'id="deploy-error-file">step_down_to_fwb.bpmn<', page)
+    assert re.search(r'id="deploy-error-element">tm_agree_step_down<', page)
+    line = int(re.search(r'id="deploy-error-line">(\d+)<', page).group(1))
+    assert b'camunda:delegateExpression="${managementOversight}"' in content.splitlines()[line - 1]
+    assert 'camunda:type=&#34;external&#34;' in page and "script task" in page
+    assert state(db) == before
+
+
 def test_a_version_shows_its_diagram_and_the_diff_from_the_previous_one(db, app, clock):
     admin = signed_in(app)
     assert upload(admin, ns_files()).status_code == 302
