@@ -15,10 +15,7 @@ from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from engine import runtime
-from engine.runtime import events
 from engine.documents import builds
-from engine.documents.listener import on_events
 from engine.store import models
 from engine.tasklist import accounts, create_app
 
@@ -29,15 +26,7 @@ from test_documents import PROCESSES, do, docx_text, halton_step_down, spreadshe
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _listener():
-    """The documents listener on for this module, and as it was after (other modules' processes
-    may name documents no template makes)."""
-    was_on = on_events in events._listeners
-    runtime.subscribe(on_events)
-    yield
-    if not was_on:
-        runtime.unsubscribe(on_events)
+pytestmark = pytest.mark.usefixtures("documents_on")  # tests/conftest.py owns the listener's switch
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from sqlalchemy import func, select, text
 from engine import documents, runtime
 from engine.catalog import collect, deploy
 from engine.documents import check, packs, render, store, templates
-from engine.documents.listener import on_events
 from engine.forms import parse_form
 from engine.runtime import repository
 from engine.store import models
@@ -34,13 +33,7 @@ HALTON_CASE = {"council": "halton", "children": [{"name": "Riley Example", "date
                "locality": "widnes", "address": "1 Example Street, Widnes"}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _listener():
-    """The listener is on for this module (importing engine.documents registers it) and off after,
-    so other modules' fixture processes naming documents we have no template for are unaffected."""
-    runtime.subscribe(on_events)
-    yield
-    runtime.unsubscribe(on_events)
+pytestmark = pytest.mark.usefixtures("documents_on")  # tests/conftest.py owns the listener's switch
 
 
 @pytest.fixture
