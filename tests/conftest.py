@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,32 @@ def clock():
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES
+
+
+@contextmanager
+def _documents_listener(on: bool):
+    # Importing engine.documents subscribes its listener, as every entry point of the product does;
+    # a test that wants it otherwise gets it so for itself alone, and the next test finds it as it was.
+    from engine.documents.listener import on_events
+    from engine.runtime import events
+
+    was_on = on_events in events._listeners
+    (events.subscribe if on else events.unsubscribe)(on_events)
+    try:
+        yield
+    finally:
+        (events.subscribe if was_on else events.unsubscribe)(on_events)
+
+
+@pytest.fixture
+def documents_on():
+    """The documents listener on for this test (a completed task makes its document), restored after."""
+    with _documents_listener(True):
+        yield
+
+
+@pytest.fixture
+def documents_off():
+    """The documents listener off for this test (no document, no document incident), restored after."""
+    with _documents_listener(False):
+        yield

@@ -12,17 +12,10 @@ from sqlalchemy import select
 from engine.catalog import collect
 from engine.store import models
 
-from test_api import NS, PASSWORD, ROOT, app, deploy_ns, state  # noqa: F401  (app is a fixture)
-from test_tasklist import sign_in
-from test_tasklist import token as csrf_token
+from test_api import NS, ROOT, app, deploy_ns, state  # noqa: F401  (app is a fixture)
+from page_helpers import csrf_token, signed_in
 
 FWB = "step_down_to_fwb.bpmn"
-
-
-def signed_in(app, username="admin.lee"):
-    client = app.test_client()
-    assert sign_in(client, username, PASSWORD).status_code == 302
-    return client
 
 
 def upload(client, files, name="north-somerset"):
@@ -45,7 +38,7 @@ def definitions(db) -> list[tuple[str, int, str]]:
 
 
 def test_an_admin_deploys_uploaded_files_and_sees_the_versions(db, app, clock):
-    admin = signed_in(app)
+    admin = signed_in(app, "admin.lee")
     response = upload(admin, ns_files())
     assert response.status_code == 302
     page = admin.get(response.headers["Location"]).get_data(as_text=True)
@@ -62,7 +55,7 @@ def test_an_admin_deploys_uploaded_files_and_sees_the_versions(db, app, clock):
 
 
 def test_a_refused_upload_shows_file_line_and_element_and_deploys_nothing(db, app, clock):
-    admin = signed_in(app)
+    admin = signed_in(app, "admin.lee")
     content = dict(ns_files())[FWB].replace(b'camunda:formRef="ns_propose_step_down"',
                                             b'camunda:formRef="ns_no_such_form"')
     before = state(db)
@@ -86,8 +79,29 @@ def test_a_refused_upload_shows_file_line_and_element_and_deploys_nothing(db, ap
     assert state(db) == before
 
 
+def test_an_upload_with_a_service_task_stepwise_cannot_run_is_refused_naming_it(db, app, clock):
+    """A process owner turns the manager's check into a Java delegate: Stepwise could never run it."""
+    admin = signed_in(app, "admin.lee")
+    opening = b'<bpmn:userTask id="tm_agree_step_down" name="Agree step-down suits the level of need" ' \
+              b'camunda:formRef="ns_tm_agree_step_down">'
+    head, tail = dict(ns_files())[FWB].split(opening)
+    content = (head + b'<bpmn:serviceTask id="tm_agree_step_down" name="Agree step-down suits the level of need" '
+               b'camunda:delegateExpression="${managementOversight}">'
+               + tail.replace(b"</bpmn:userTask>", b"</bpmn:serviceTask>", 1))
+    before = state(db)
+    response = upload(admin, ns_files(**{FWB: content}))
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert re.search(r'id="deploy-error-file">step_down_to_fwb.bpmn<', page)
+    assert re.search(r'id="deploy-error-element">tm_agree_step_down<', page)
+    line = int(re.search(r'id="deploy-error-line">(\d+)<', page).group(1))
+    assert b'camunda:delegateExpression="${managementOversight}"' in content.splitlines()[line - 1]
+    assert 'camunda:type=&#34;external&#34;' in page and "script task" in page
+    assert state(db) == before
+
+
 def test_a_version_shows_its_diagram_and_the_diff_from_the_previous_one(db, app, clock):
-    admin = signed_in(app)
+    admin = signed_in(app, "admin.lee")
     assert upload(admin, ns_files()).status_code == 302
     renamed = dict(ns_files())[FWB].replace(b'name="Propose step-down to FWB intensive family support"',
                                             b'name="Propose a step-down to FWB"')
@@ -128,7 +142,7 @@ def test_only_admins_reach_the_procedure_pages(db, app, clock):
 
 def test_the_whole_processes_folder_deploys_through_the_page(db, app, clock):
     """A chosen folder's files arrive named by their path in it, as a browser sends them."""
-    admin = signed_in(app)
+    admin = signed_in(app, "admin.lee")
     every = [("processes/" + f.filename, f.content) for f in collect([ROOT / "processes"])]
     response = upload(admin, every, name="stepwise")
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]

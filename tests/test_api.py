@@ -15,10 +15,10 @@ from engine.catalog import collect
 from engine.store import models
 from engine.tasklist import accounts, create_app
 from api_helpers import basic as _basic_header, nullable  # tests/api_helpers.py
+from page_helpers import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "north_somerset_step_down"
-PASSWORD = "correct horse battery"
 PROPOSAL = {
     "level_of_need_summary": {"value": "CIN plan goals met; school attendance 96%.", "type": "String"},
     "step_down_reason": {"value": "Parents engaging well.", "type": "String"},

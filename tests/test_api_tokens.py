@@ -11,9 +11,8 @@ from engine.api import credentials
 from engine.store import models
 from engine.tasklist import accounts, tokens
 
-from test_api import PASSWORD, Api, app, basic, deploy_ns, start_case, state  # noqa: F401  (fixture)
-from test_tasklist import sign_in
-from test_tasklist import token as csrf_token
+from test_api import Api, app, basic, deploy_ns, start_case, state  # noqa: F401  (fixture)
+from page_helpers import csrf_token, signed_in
 
 
 @pytest.fixture(autouse=True)
@@ -25,12 +24,6 @@ def _empty_cache():
 
 def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
-
-
-def signed_in(app, username):
-    client = app.test_client()
-    assert sign_in(client, username, PASSWORD).status_code == 302
-    return client
 
 
 def make_token(app, client, username="sw.amira", name="Modeler on Amira's laptop"):

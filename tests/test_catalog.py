@@ -734,6 +734,61 @@ def test_refuses_an_unknown_form_ref_in_a_called_process(db, deployed):
                    line=line_of(sub, 'id="sub_task"'), element_id="sub_task", contains=("no_such_form",))
 
 
+def service_task_process(attrs: str, inside: str = "") -> str:
+    """start -> a service task -> end; SpiffWorkflow parses any service task, runnable or not."""
+    return bpmn("sync", f"""
+        <bpmn:startEvent id="start" />
+        <bpmn:serviceTask id="sync_record" name="Sync the record"{(" " + attrs) if attrs else ""}>{inside}</bpmn:serviceTask>
+        <bpmn:endEvent id="end" />
+        <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="sync_record" />
+        <bpmn:sequenceFlow id="f2" sourceRef="sync_record" targetRef="end" />
+    """)
+
+
+CONNECTOR = ("<bpmn:extensionElements><camunda:connector><camunda:connectorId>http-connector</camunda:connectorId>"
+             "</camunda:connector></bpmn:extensionElements>")
+
+
+@pytest.mark.parametrize("attrs, inside, named", [
+    ('camunda:class="org.council.SyncRecord"', "", 'camunda:class="org.council.SyncRecord"'),
+    ('camunda:delegateExpression="${syncRecord}"', "", 'camunda:delegateExpression="${syncRecord}"'),
+    ('camunda:expression="${lcs.sync(case)}"', "", 'camunda:expression="${lcs.sync(case)}"'),
+    ("", CONNECTOR, "a camunda:connector"),
+    ("", "", "no implementation"),
+    ('camunda:type="internal" camunda:topic="lcs.sync"', "", 'camunda:type="internal"'),
+], ids=["class", "delegate-expression", "expression", "connector", "nothing", "other-type"])
+def test_refuses_a_service_task_stepwise_cannot_run(db, deployed, attrs, inside, named):
+    text = service_task_process(attrs, inside)
+    error = assert_refused(db, [src("sync.bpmn", text)], filename="sync.bpmn", line=line_of(text, 'id="sync_record"'),
+                           element_id="sync_record")
+    assert named in error.message
+    assert 'camunda:type="external"' in error.message and "camunda:topic" in error.message
+    assert "script task" in error.message
+
+
+def test_refuses_a_service_task_stepwise_cannot_run_inside_a_sub_process(db, deployed):
+    text = bpmn("sync", """
+        <bpmn:startEvent id="start" />
+        <bpmn:subProcess id="sub">
+          <bpmn:startEvent id="sub_start" />
+          <bpmn:serviceTask id="sync_record" camunda:class="org.council.SyncRecord" />
+          <bpmn:endEvent id="sub_end" />
+          <bpmn:sequenceFlow id="s1" sourceRef="sub_start" targetRef="sync_record" />
+          <bpmn:sequenceFlow id="s2" sourceRef="sync_record" targetRef="sub_end" />
+        </bpmn:subProcess>
+        <bpmn:endEvent id="end" />
+        <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="sub" />
+        <bpmn:sequenceFlow id="f2" sourceRef="sub" targetRef="end" />
+    """)
+    assert_refused(db, [src("sync.bpmn", text)], filename="sync.bpmn", line=line_of(text, 'id="sync_record"'),
+                   element_id="sync_record", contains=('camunda:class="org.council.SyncRecord"',))
+
+
+def test_an_external_service_task_still_deploys(db, clock):
+    result = deploy(db, [src("sync.bpmn", service_task_process('camunda:type="external" camunda:topic="lcs.sync"'))])
+    assert [key for key, _, _ in result.definitions] == ["sync"]
+
+
 def test_refuses_a_form_with_an_unknown_component_type(db, deployed):
     text = form("picker_form", component_type="filepicker")
     error = assert_refused(db, [src("intake.bpmn", one_task()), src("forms/picker.form", text)],

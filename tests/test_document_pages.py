@@ -15,29 +15,18 @@ from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from engine import runtime
-from engine.runtime import events
 from engine.documents import builds
-from engine.documents.listener import on_events
 from engine.store import models
 from engine.tasklist import accounts, create_app
 
 from engine.catalog import collect, deploy
 from engine.documents import store
+from page_helpers import PASSWORD, as_user  # noqa: F401 - as_user is a fixture
+from page_helpers import csrf_token as token
 from test_documents import PROCESSES, do, docx_text, halton_step_down, spreadsheet, swindon_down_to_spreadsheet
 
-PASSWORD = "correct horse battery"
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _listener():
-    """The documents listener on for this module, and as it was after (other modules' processes
-    may name documents no template makes)."""
-    was_on = on_events in events._listeners
-    runtime.subscribe(on_events)
-    yield
-    if not was_on:
-        runtime.unsubscribe(on_events)
+pytestmark = pytest.mark.usefixtures("documents_on")  # tests/conftest.py owns the listener's switch
 
 
 @pytest.fixture
@@ -49,23 +38,6 @@ def app(db, clock):
     accounts.save_user(db, "fsw.okafor", "Tobi Okafor", ["family_support_worker"], password=PASSWORD)
     return create_app({"DATABASE": db, "SECRET_KEY": "test-secret", "SESSION_COOKIE_SECURE": False,
                        "PACK_BUILDS": "queue", "PACK_PDF": False})
-
-
-def token(client, path) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True))
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
-
-
-@pytest.fixture
-def as_user(app):
-    def make(username):
-        client = app.test_client()
-        response = client.post("/sign-in", data={"username": username, "password": PASSWORD,
-                                                 "csrf_token": token(client, "/sign-in")})
-        assert response.status_code == 302
-        return client
-    return make
 
 
 def audit(db, action):

@@ -20,7 +20,6 @@ from sqlalchemy import func, select, text
 from engine import documents, runtime
 from engine.catalog import collect, deploy
 from engine.documents import check, packs, render, store, templates
-from engine.documents.listener import on_events
 from engine.forms import parse_form
 from engine.runtime import repository
 from engine.store import models
@@ -34,13 +33,7 @@ HALTON_CASE = {"council": "halton", "children": [{"name": "Riley Example", "date
                "locality": "widnes", "address": "1 Example Street, Widnes"}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _listener():
-    """The listener is on for this module (importing engine.documents registers it) and off after,
-    so other modules' fixture processes naming documents we have no template for are unaffected."""
-    runtime.subscribe(on_events)
-    yield
-    runtime.unsubscribe(on_events)
+pytestmark = pytest.mark.usefixtures("documents_on")  # tests/conftest.py owns the listener's switch
 
 
 @pytest.fixture
@@ -190,6 +183,20 @@ def sample_data(form):
     return data
 
 
+def sample_context(entry, producer, form, template, data, case_reference: str) -> dict:
+    """The rendering context a completion of `producer`'s task would give, for a sample child."""
+    return render.build_context(
+        case={"case_reference": case_reference, "council": entry["council"], "council_name": "A Council",
+              "address": "2 Sample Road", "locality": "north", "children": [], "household": [],
+              "people": [{"name": "Alex Sample", "date_of_birth": "2016-01-01", "role": "child",
+                          "relationship_to_child": None}], "child_name": "Alex Sample",
+              "child_date_of_birth": "2016-01-01"},
+        facts={"generated_on": "23 November 2026", "completed_by": "sw.test", "completed_on": "23 November 2026",
+               "task_name": producer["task"], "document_id": entry["id"], "document_title": entry["title"],
+               "version": 1},
+        data=data, fields=template.fields, own_keys=form.field_keys(), labels=render.labels_of([form]))
+
+
 @pytest.mark.parametrize("entry", CATALOGUE, ids=[e["id"] for e in CATALOGUE])
 def test_every_template_renders_from_its_forms_data(entry):
     forms = {f.stem: parse_form(f.read_text(), str(f)) for f in PROCESSES.rglob("*.form")}
@@ -197,16 +204,7 @@ def test_every_template_renders_from_its_forms_data(entry):
     for producer in entry["producers"]:
         form = forms[producer["form"]]
         data = sample_data(form)
-        context = render.build_context(
-            case={"case_reference": "CASE-9", "council": entry["council"], "council_name": "A Council",
-                  "address": "2 Sample Road", "locality": "north", "children": [], "household": [],
-                  "people": [{"name": "Alex Sample", "date_of_birth": "2016-01-01", "role": "child",
-                              "relationship_to_child": None}], "child_name": "Alex Sample",
-                  "child_date_of_birth": "2016-01-01"},
-            facts={"generated_on": "23 November 2026", "completed_by": "sw.test", "completed_on": "23 November 2026",
-                   "task_name": producer["task"], "document_id": entry["id"], "document_title": entry["title"],
-                   "version": 1},
-            data=data, fields=template.fields, own_keys=form.field_keys(), labels=render.labels_of([form]))
+        context = sample_context(entry, producer, form, template, data, "CASE-9")
         body = docx_text(render.render(template.content, context))
         assert_clean(body)
         assert "Alex Sample" in body and "CASE-9" in body and entry["title"] in body
@@ -520,16 +518,7 @@ def test_every_template_opens_in_libreoffice_with_its_content(tmp_path):
         form = forms[producer["form"]]
         data = sample_data(form)
         template = library.get(entry["id"])
-        context = render.build_context(
-            case={"case_reference": "CASE-PDF", "council": entry["council"], "council_name": "A Council",
-                  "address": "2 Sample Road", "locality": "north", "children": [], "household": [],
-                  "people": [{"name": "Alex Sample", "date_of_birth": "2016-01-01", "role": "child",
-                              "relationship_to_child": None}], "child_name": "Alex Sample",
-                  "child_date_of_birth": "2016-01-01"},
-            facts={"generated_on": "23 November 2026", "completed_by": "sw.test", "completed_on": "23 November 2026",
-                   "task_name": producer["task"], "document_id": entry["id"], "document_title": entry["title"],
-                   "version": 1},
-            data=data, fields=template.fields, own_keys=form.field_keys(), labels=render.labels_of([form]))
+        context = sample_context(entry, producer, form, template, data, "CASE-PDF")
         (tmp_path / f"{entry['id']}.docx").write_bytes(render.render(template.content, context))
         typed = [v for k, v in data.items() if k in template.fields and isinstance(v, str) and v.startswith("Sample ")]
         expected[entry["id"]] = ["Alex Sample", "CASE-PDF", entry["title"], *typed[:1]]

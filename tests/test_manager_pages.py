@@ -10,7 +10,8 @@ from engine import runtime
 from engine.catalog import collect, deploy
 from engine.tasklist import accounts, create_app
 
-PASSWORD = "correct horse battery"
+from page_helpers import PASSWORD
+from page_helpers import signed_in
 MANAGERS = ["team_manager", "service_manager", "early_help_manager", "admin"]
 
 
@@ -24,14 +25,6 @@ def app(db, clock, fixtures):
     return create_app({"DATABASE": db, "SECRET_KEY": "test-secret", "SESSION_COOKIE_SECURE": False})
 
 
-def client_for(app, username):
-    client = app.test_client()
-    page = client.get("/sign-in").get_data(as_text=True)
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    assert client.post("/sign-in", data={"username": username, "password": PASSWORD, "csrf_token": csrf}).status_code == 302
-    return client
-
-
 def listed(html: str) -> list[str]:
     """Case references in the overdue table, in the order shown."""
     table = html.split("Overdue for" if "Overdue for" in html else "All overdue tasks", 1)[1]
@@ -40,7 +33,7 @@ def listed(html: str) -> list[str]:
 
 @pytest.mark.parametrize("role", MANAGERS)
 def test_managers_see_the_page_and_its_link(app, role):
-    page = client_for(app, role).get("/manager/overdue")
+    page = signed_in(app, role).get("/manager/overdue")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert 'href="/manager/overdue"' in html and "No task is overdue." in html
@@ -48,7 +41,7 @@ def test_managers_see_the_page_and_its_link(app, role):
 
 @pytest.mark.parametrize("username", ["sw.amira", "fd.chen"])
 def test_anyone_else_gets_a_404_and_no_link(app, username):
-    client = client_for(app, username)
+    client = signed_in(app, username)
     assert client.get("/manager/overdue").status_code == 404
     assert "/manager/overdue" not in client.get("/").get_data(as_text=True)
 
@@ -63,7 +56,7 @@ def test_overdue_tasks_appear_as_the_clock_passes_their_due_date_oldest_first(db
     runtime.start(db, "review", "CASE-MON", {}, "alice")         # Monday -> due Wednesday 17:00
     clock.advance(days=1)
     runtime.start(db, "review", "CASE-TUE", {}, "alice")         # Tuesday -> due Thursday 17:00
-    manager = client_for(app, "team_manager")
+    manager = signed_in(app, "team_manager")
 
     clock.set("2026-11-25T16:59:00+00:00")
     assert "No task is overdue." in manager.get("/manager/overdue").get_data(as_text=True)
@@ -87,7 +80,7 @@ def test_overdue_tasks_appear_as_the_clock_passes_their_due_date_oldest_first(db
 def test_one_role_at_a_time_and_an_unknown_role_shows_all(db, app, clock):
     runtime.start(db, "review", "CASE-A", {}, "alice")
     clock.set("2026-12-01T09:00:00+00:00")
-    manager = client_for(app, "service_manager")
+    manager = signed_in(app, "service_manager")
     only = manager.get("/manager/overdue?role=social_worker").get_data(as_text=True)
     assert "Overdue for social worker" in only and listed(only) == ["CASE-A"]
     other = manager.get("/manager/overdue?role=nobody").get_data(as_text=True)

@@ -13,9 +13,11 @@ from engine.catalog import collect, deploy
 from engine.store import models
 from engine.tasklist import accounts, create_app
 
+from page_helpers import PASSWORD, as_user  # noqa: F401 - as_user is a fixture
+from page_helpers import csrf_token as token
+
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "north_somerset_step_down"
-PASSWORD = "correct horse battery"
 PROPOSAL = {
     "level_of_need_summary": "CIN plan goals met; school attendance 96%.",
     "step_down_reason": "Parents engaging well.",
@@ -43,25 +45,10 @@ def case(db, app):
     return task
 
 
-def token(client, path="/sign-in") -> str:
-    page = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
-
-
 def sign_in(client, username, password=PASSWORD):
-    response = client.post("/sign-in", data={"username": username, "password": password, "csrf_token": token(client)})
+    response = client.post("/sign-in", data={"username": username, "password": password,
+                                             "csrf_token": token(client, "/sign-in")})
     return response
-
-
-@pytest.fixture
-def as_user(app):
-    def make(username):
-        client = app.test_client()
-        assert sign_in(client, username).status_code == 302
-        return client
-    return make
 
 
 # -- sign-in ---------------------------------------------------------------------------------------
@@ -91,7 +78,7 @@ def test_sign_in_checks_the_argon2_password(db, app):
 def test_sign_in_never_redirects_off_site(app):
     client = app.test_client()
     response = client.post("/sign-in?next=//evil.example/x",
-                           data={"username": "sw.amira", "password": PASSWORD, "csrf_token": token(client)})
+                           data={"username": "sw.amira", "password": PASSWORD, "csrf_token": token(client, "/sign-in")})
     assert response.headers["Location"] == "/"
 
 

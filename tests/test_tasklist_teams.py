@@ -18,9 +18,11 @@ from engine.documents import store as document_store
 from engine.store import models
 from engine.tasklist import accounts, create_app
 
+from page_helpers import PASSWORD, as_user  # noqa: F401 - as_user is a fixture
+from page_helpers import csrf_token as token
+
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "north_somerset_step_down"
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
@@ -56,24 +58,6 @@ def west(db, app):
 @pytest.fixture
 def east(db, app):
     return start(db, "NS-E1", "Clevedon")
-
-
-def token(client, path="/") -> str:
-    page = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
-
-
-@pytest.fixture
-def as_user(app):
-    def make(username):
-        client = app.test_client()
-        response = client.post("/sign-in", data={"username": username, "password": PASSWORD,
-                                                  "csrf_token": token(client, "/sign-in")})
-        assert response.status_code == 302
-        return client
-    return make
 
 
 def listed(html: str) -> set[str]:

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from engine.store import models
 from engine.tasklist import accounts, create_app
 
-PASSWORD = "correct horse battery"
+from page_helpers import PASSWORD, as_user  # noqa: F401 - as_user is a fixture
+from page_helpers import csrf_token as token
 
 
 @pytest.fixture
@@ -19,22 +20,6 @@ def app(db, clock):
     accounts.save_user(db, "admin.lee", "Lee Admin", ["admin"], password=PASSWORD)
     accounts.save_user(db, "sw.amira", "Amira Khan", ["social_worker"], password=PASSWORD, team="CIN", locality="Weston")
     return create_app({"DATABASE": db, "SECRET_KEY": "test-secret", "SESSION_COOKIE_SECURE": False})
-
-
-def token(client, path="/") -> str:
-    page = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-
-
-@pytest.fixture
-def as_user(app):
-    def make(username, password=PASSWORD):
-        client = app.test_client()
-        response = client.post("/sign-in", data={"username": username, "password": password,
-                                                  "csrf_token": token(client, "/sign-in")})
-        assert response.status_code == 302, username
-        return client
-    return make
 
 
 def snapshot(db):

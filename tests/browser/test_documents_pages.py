@@ -12,10 +12,8 @@ import pytest
 from docx import Document
 from werkzeug.serving import make_server
 
-from engine import demo, runtime
-from engine.runtime import events
+from engine import demo
 from engine.catalog import collect, deploy
-from engine.documents.listener import on_events
 from engine.tasklist import accounts, create_app
 
 from .test_walkthrough import AXE, CHROMIUM, PASSWORD, ClockedApp, check, page, sign_in, sign_out  # noqa: F401 (fixture)
@@ -24,10 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def server(db, clock, monkeypatch):
+def server(db, clock, monkeypatch, documents_on):
     assert Path(CHROMIUM).exists() and AXE.exists()
-    was_on = on_events in events._listeners
-    runtime.subscribe(on_events)
     deploy(db, collect([ROOT / "processes"]), name="all", actor="owner")
     monkeypatch.setenv("STEPWISE_DEMO_PASSWORD", PASSWORD)
     demo.load_users(db)
@@ -43,8 +39,6 @@ def server(db, clock, monkeypatch):
     thread.join(5)
     for build in app.extensions.get("stepwise_pack_threads", []):
         build.join(60)
-    if not was_on:
-        runtime.unsubscribe(on_events)
 
 
 def download(page, link) -> bytes:

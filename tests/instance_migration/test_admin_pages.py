@@ -4,41 +4,14 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from engine import runtime
-from engine.tasklist import accounts, create_app
+from page_helpers import csrf_token as token
+from page_helpers import signed_in
 
 from . import versions as v
 from .snapshot import rows
-
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def app(db, clock, tmp_path):
-    accounts.save_user(db, "admin.lee", "Lee Admin", ["admin"], password=PASSWORD)
-    accounts.save_user(db, "sw.amira", "Amira Khan", ["social_worker"], password=PASSWORD)
-    return create_app({"DATABASE": db, "SECRET_KEY": "test-secret", "SESSION_COOKIE_SECURE": False})
-
-
-@pytest.fixture
-def folder(db, app, tmp_path):
-    folder = v.copy_processes(tmp_path)
-    v.deploy_folder(db, folder)
-    return folder
-
-
-def token(client, path) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
-
-
-def signed_in(app, username):
-    client = app.test_client()
-    response = client.post("/sign-in", data={"username": username, "password": PASSWORD,
-                                             "csrf_token": token(client, "/sign-in")})
-    assert response.status_code == 302
-    return client
+from .versions import folder  # noqa: F401 - a fixture
+from .web import app  # noqa: F401 - a fixture
 
 
 def test_preview_and_move_cases_from_the_migration_page(db, app, folder):

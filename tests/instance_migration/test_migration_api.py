@@ -5,16 +5,15 @@ from __future__ import annotations
 import re
 
 import jsonschema
-import pytest
 
 from engine import runtime
-from engine.tasklist import accounts, create_app
 
 from . import versions as v
 from .snapshot import rows
+from .versions import folder  # noqa: F401 - a fixture
+from .web import app  # noqa: F401 - a fixture
 from api_helpers import basic as _basic_header, nullable  # tests/api_helpers.py
-
-PASSWORD = "correct horse battery"
+from page_helpers import PASSWORD
 
 
 def basic(username: str) -> dict:
@@ -51,20 +50,6 @@ class Api:
 
     def get(self, path):
         return self.call("GET", path)
-
-
-@pytest.fixture
-def app(db, clock, tmp_path):
-    accounts.save_user(db, "admin.lee", "Lee Admin", ["admin"], password=PASSWORD)
-    accounts.save_user(db, "sw.amira", "Amira Khan", ["social_worker"], password=PASSWORD)
-    return create_app({"DATABASE": db, "SECRET_KEY": "test-secret", "SESSION_COOKIE_SECURE": False})
-
-
-@pytest.fixture
-def folder(db, app, tmp_path):
-    folder = v.copy_processes(tmp_path)
-    v.deploy_folder(db, folder)
-    return folder
 
 
 def test_preview_then_execute_over_http(db, app, folder):

@@ -10,14 +10,8 @@ from engine.runtime import Conflict, InvalidInput, NotFound, repair
 from engine.store import models
 
 from . import versions as v
+from .versions import folder  # noqa: F401 - a fixture
 from .snapshot import rows
-
-
-@pytest.fixture
-def folder(db, clock, tmp_path):
-    folder = v.copy_processes(tmp_path)
-    v.deploy_folder(db, folder)
-    return folder
 
 
 def _human(db, task_id):

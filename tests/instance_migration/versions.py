@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from lxml import etree
 
 from engine import runtime
@@ -25,6 +26,14 @@ def copy_processes(tmp_path: Path) -> Path:
 
 def deploy_folder(db, folder: Path):
     return deploy(db, collect([folder / "north_somerset", folder / "common"]), name="north_somerset", actor="owner")
+
+
+@pytest.fixture
+def folder(db, clock, tmp_path):
+    """A fixture: the processes copied to a temporary folder and deployed (version 1)."""
+    folder = copy_processes(tmp_path)
+    deploy_folder(db, folder)
+    return folder
 
 
 def _edit(folder: Path, *replacements: tuple[str, str]) -> None:

@@ -17,11 +17,9 @@ import pytest
 from docx import Document
 from sqlalchemy import select
 
-from engine import runtime
-from engine.runtime import events
 from engine.catalog import collect, deploy
 from engine.documents import store
-from engine.documents.listener import INCIDENT_KIND, case_context, on_events
+from engine.documents.listener import INCIDENT_KIND, case_context
 from engine.store import models
 
 from . import test_halton, test_north_somerset, test_north_somerset_more, test_shropshire, test_swindon, test_warwickshire
@@ -41,15 +39,7 @@ COUNCILS = {
 }
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _listener():
-    """The documents listener on for this module, and as it was after (other modules' processes
-    may name documents no template makes)."""
-    was_on = on_events in events._listeners
-    runtime.subscribe(on_events)
-    yield
-    if not was_on:
-        runtime.unsubscribe(on_events)
+pytestmark = pytest.mark.usefixtures("documents_on")  # tests/conftest.py owns the listener's switch
 
 
 def docx_text(content: bytes) -> str:
