@@ -21,6 +21,7 @@ import functools
 import operator
 import re
 import textwrap
+import warnings
 from collections.abc import Callable, Mapping
 from datetime import date as _date, datetime as _datetime, time as _time, timedelta, timezone
 from typing import Any, NamedTuple
@@ -638,7 +639,12 @@ def _compile(source: str, mode: str) -> _Compiled:
         return _Compiled(None, frozenset(), f"longer than {MAX_SOURCE_LENGTH} characters")
     text = _normalise(source, mode)
     try:
-        tree = ast.parse(text, "<string>", mode)
+        # Python parses some ambiguous text ("1if x else 2", "1in [1]") with only a SyntaxWarning on
+        # stderr, and will refuse it in a later version: refuse it now, with the reason. (The filter
+        # is process-wide for the moment of the parse; it only ever turns that warning into an error.)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", SyntaxWarning)
+            tree = ast.parse(text, "<string>", mode)
     except SyntaxError as error:
         reason = _where(text, error.lineno, f"syntax error: {error.msg}")
         return _Compiled(None, frozenset(), reason, syntax=True, lineno=error.lineno)
