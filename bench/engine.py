@@ -253,20 +253,24 @@ class PersistedRun:
     sqlite_ms: float = 0.0
 
 
+class _InsideSqlite:
+    """Adds the time of the block to TimedSqlite.spent."""
+
+    def __enter__(self):
+        self.began = time.perf_counter()
+
+    def __exit__(self, *_exc):
+        TimedSqlite.spent += time.perf_counter() - self.began
+
+
 class _TimedCursor(sqlite3.Cursor):
     def execute(self, *args):
-        began = time.perf_counter()
-        try:
+        with _InsideSqlite():
             return super().execute(*args)
-        finally:
-            TimedSqlite.spent += time.perf_counter() - began
 
     def executemany(self, *args):
-        began = time.perf_counter()
-        try:
+        with _InsideSqlite():
             return super().executemany(*args)
-        finally:
-            TimedSqlite.spent += time.perf_counter() - began
 
 
 class TimedSqlite(sqlite3.Connection):
@@ -279,18 +283,12 @@ class TimedSqlite(sqlite3.Connection):
         return super().cursor(factory)
 
     def execute(self, *args):
-        began = time.perf_counter()
-        try:
+        with _InsideSqlite():
             return super().execute(*args)
-        finally:
-            TimedSqlite.spent += time.perf_counter() - began
 
     def commit(self):
-        began = time.perf_counter()
-        try:
+        with _InsideSqlite():
             return super().commit()
-        finally:
-            TimedSqlite.spent += time.perf_counter() - began
 
 
 def worker_checkpoint(db: store.Database) -> float:
