@@ -18,37 +18,62 @@ from __future__ import annotations
 import threading
 from collections import namedtuple
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Callable, Mapping, Sequence
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.dml import UpdateBase
 
+
 @dataclass(frozen=True)
 class _Plan:
     sql: str
-    positional: bool
-    # (parameter name, its type's bind processor or None), in the order the driver wants them
-    # (positional paramstyles) or in the compiled statement's order (named ones).
-    params: tuple[tuple[str, Callable[[Any], Any] | None], ...]
+    # One parameter set (a mapping of names to values) -> what the driver takes: the values in
+    # the statement's order (positional paramstyles) or a dict (named ones), each converted by
+    # its column type's bind processor.
+    convert: Callable[[Mapping[str, Any]], Any]
+
+
+def _converter(names: Sequence[str], processors: Sequence[Callable | None], positional: bool):
+    # Built once per plan: the per-row work is then one itemgetter call and the processors that
+    # exist (most columns have none), not a loop over every parameter.
+    pick = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],)) if names else (lambda row: ())
+    converting = [(index, processor) for index, processor in enumerate(processors) if processor is not None]
+    if positional:
+        if not converting:
+            return pick
+
+        def convert(row):
+            values = list(pick(row))
+            for index, processor in converting:
+                values[index] = processor(values[index])
+            return values
+
+        return convert
+    by_name = [(names[index], processor) for index, processor in converting]
+    ordered = list(names)
+
+    def convert_named(row):
+        values = dict(zip(ordered, pick(row)))
+        for name, processor in by_name:
+            values[name] = processor(values[name])
+        return values
+
+    return convert_named
 
 
 def _compile(statement, dialect, keys: tuple[str, ...] | None = None) -> _Plan:
     compiled = statement.compile(dialect=dialect, column_keys=list(keys) if keys is not None else None)
     positional = dialect.paramstyle in ("qmark", "numeric", "format")
-    names = compiled.positiontup if positional else list(compiled.binds)
+    names = list(compiled.positiontup if positional else compiled.binds)
     for name in names:
         if keys is not None and name not in keys:
             # SQLAlchemy's own execution would fill in a value written into the statement; this does not.
             raise ValueError(f"a prepared statement takes every value as a parameter: '{name}' is not one of {list(keys)}"
                              " (use bindparam)")
-    return _Plan(compiled.string, positional, tuple(
-        (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names))
-
-
-def _convert(plan: _Plan, row: Mapping[str, Any]):
-    values = [row[name] if processor is None else processor(row[name]) for name, processor in plan.params]
-    return tuple(values) if plan.positional else dict(zip([name for name, _ in plan.params], values))
+    processors = [compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+    return _Plan(compiled.string, _converter(names, processors, positional))
 
 
 class Prepared:
@@ -57,28 +82,26 @@ class Prepared:
         self._plans: dict[tuple[str, tuple[str, ...]], _Plan] = {}
         self._lock = threading.Lock()
 
-    def _plan(self, dialect, keys: tuple[str, ...]) -> _Plan:
-        return _compile(self.statement, dialect, keys)
-
     def execute(self, conn: Connection, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> int:
-        """Run with one parameter set, or many (executemany); returns the rows affected."""
-        rows = [params] if isinstance(params, Mapping) else list(params)
-        if not rows:
+        """Run with one parameter set, or many (executemany); returns the rows affected.
+
+        The statement is compiled for the names of the first parameter set, in their order."""
+        one = type(params) is dict or isinstance(params, Mapping)
+        first = params if one else next(iter(params), None)
+        if first is None:
             return 0
         dialect = conn.dialect
-        key = (dialect.name, tuple(sorted(rows[0])))
+        key = (dialect.name, tuple(first))
         plan = self._plans.get(key)
         if plan is None:
             with self._lock:
-                plan = self._plans[key] = self._plan(dialect, key[1])
-        sql = plan.sql
-        converted = [_convert(plan, row) for row in rows]
+                plan = self._plans[key] = _compile(self.statement, dialect, tuple(sorted(first)))
         cursor = conn.connection.dbapi_connection.cursor()
         try:
-            if len(converted) == 1:
-                cursor.execute(sql, converted[0])
+            if one:
+                cursor.execute(plan.sql, plan.convert(params))
             else:
-                cursor.executemany(sql, converted)
+                cursor.executemany(plan.sql, [plan.convert(row) for row in params])
             return cursor.rowcount
         finally:
             cursor.close()
@@ -89,14 +112,23 @@ class PreparedSelect:
 
     def __init__(self, statement: Select):
         self.statement = statement
-        self._plans: dict[str, tuple[_Plan, type, list]] = {}
+        self._plans: dict[str, tuple[_Plan, Callable]] = {}
         self._lock = threading.Lock()
 
     def _plan(self, dialect):
         columns = list(self.statement.selected_columns)
         row_type = namedtuple("Row", [column.key for column in columns])
-        processors = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns]
-        return _compile(self.statement, dialect), row_type, processors
+        processors = [(index, processor) for index, column in enumerate(columns)
+                      if (processor := column.type.dialect_impl(dialect).result_processor(dialect, None)) is not None]
+
+        def make_row(values):
+            if processors:
+                values = list(values)
+                for index, processor in processors:
+                    values[index] = processor(values[index])
+            return row_type._make(values)
+
+        return _compile(self.statement, dialect), make_row
 
     def all(self, conn: Connection, params: Mapping[str, Any]) -> list:
         dialect = conn.dialect
@@ -104,17 +136,14 @@ class PreparedSelect:
         if entry is None:
             with self._lock:
                 entry = self._plans[dialect.name] = self._plan(dialect)
-        plan, row_type, processors = entry
+        plan, make_row = entry
         cursor = conn.connection.dbapi_connection.cursor()
         try:
-            cursor.execute(plan.sql, _convert(plan, params))
+            cursor.execute(plan.sql, plan.convert(params))
             fetched = cursor.fetchall()
         finally:
             cursor.close()
-        return [
-            row_type(*[p(v) if p is not None else v for p, v in zip(processors, values)])
-            for values in fetched
-        ]
+        return [make_row(values) for values in fetched]
 
     def first(self, conn: Connection, params: Mapping[str, Any]):
         rows = self.all(conn, params)
