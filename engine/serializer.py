@@ -21,20 +21,25 @@ from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
 from SpiffWorkflow.task import Task
 
 
+def _task_fields(task: Task, internal_data, data) -> dict[str, Any]:
+    return {
+        "id": str(task.id),
+        "parent": str(task._parent) if task._parent is not None else None,
+        "children": [str(child) for child in task._children],
+        "last_state_change": task.last_state_change,
+        "state": task.state,
+        "task_spec": task.task_spec.name,
+        "triggered": task.triggered,
+        "internal_data": internal_data,
+        "data": data,
+        "delta": {},
+    }
+
+
 class FullDataTaskConverter(TaskConverter):
     def to_dict(self, task):
-        return {
-            "id": str(task.id),
-            "parent": str(task._parent) if task._parent is not None else None,
-            "children": [str(child) for child in task._children],
-            "last_state_change": task.last_state_change,
-            "state": task.state,
-            "task_spec": task.task_spec.name,
-            "triggered": task.triggered,
-            "internal_data": self.registry.convert(task.internal_data),
-            "data": self.registry.convert(self.registry.clean(task.data)),
-            "delta": {},
-        }
+        return _task_fields(task, self.registry.convert(task.internal_data),
+                            self.registry.convert(self.registry.clean(task.data)))
 
 
 class SpecReusingWorkflowConverter(BpmnWorkflowConverter):
@@ -84,7 +89,33 @@ def spec_from_dict(dct: dict[str, Any]) -> tuple[BpmnProcessSpec, dict[str, Bpmn
     )
 
 
+class _NotPlain(Exception):
+    """A value that neither json nor the registry writes as it is (a callable, a set, ...)."""
+
+
+def _registered(value):
+    if value.__class__ in registry.typenames:
+        return registry.convert(value)
+    raise _NotPlain
+
+
+# Task data is nearly always plain JSON: json's C encoder writes it directly, asking the registry
+# only for the values it converts (datetimes, UUIDs, ...). That is the registry's answer whenever
+# no registered class is a JSON type itself (checked here), and a third of the cost.
+_PLAIN_ENCODER = json.JSONEncoder(separators=(",", ":"), default=_registered)
+_TASK_TYPENAME = registry.typenames[Task]
+_FAST = not any(issubclass(cls, (dict, list, tuple, str, int, float)) for cls in registry.typenames)
+
+
 def task_body(task: Task) -> str:
+    """One task as stored: the registry's conversion, as JSON."""
+    if _FAST:
+        fields = _task_fields(task, task.internal_data, task.data)
+        fields["typename"] = _TASK_TYPENAME
+        try:
+            return _PLAIN_ENCODER.encode(fields)
+        except _NotPlain:
+            pass  # the registry cleans what json cannot write (it drops callables, for one)
     return json.dumps(registry.convert(task), separators=(",", ":"))
 
 
