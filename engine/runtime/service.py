@@ -5,7 +5,6 @@ nothing below them.
 """
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +17,7 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from engine import clock, forms
+from engine.jsondata import plain_copy
 from engine.catalog import specs as catalog_specs
 from engine.store import models
 from engine.store.db import Database
@@ -83,7 +83,7 @@ def json_object(value: Any, what: str) -> dict[str, Any]:
     if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
         raise InvalidInput(f"{what} must be an object with string keys")
     try:
-        return json.loads(json.dumps(dict(value)))
+        return plain_copy(dict(value))
     except (TypeError, ValueError) as error:
         raise InvalidInput(f"{what} must be plain JSON data: {error}") from None
 
@@ -389,7 +389,7 @@ def complete(
                    element_id=row.element_id, name=row.name, fields=sorted(submitted),
                    context={"properties": dict(row.properties or {}), "process_key": row.process_key,
                             "definition_id": instance.definition_id, "submitted": submitted,
-                            "data": json.loads(json.dumps(completed_data, default=str)), "outcome": outcome})
+                            "data": plain_copy(completed_data, default=str), "outcome": outcome})
         unit.flush_audit()
     unit.done()
     return outcome

@@ -6,7 +6,6 @@ commit succeeded.
 """
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from typing import Callable
@@ -18,6 +17,7 @@ from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.util.task import TaskState
 
 from engine import clock
+from engine.jsondata import plain_copy
 from engine.store import models
 from engine.store.fast import Prepared
 
@@ -137,7 +137,7 @@ class Unit:
         row = {
             "at": clock.now(), "actor": self.actor, "action": action, "business_key": business_key,
             "instance_id": instance_id, "task_id": task_id,
-            "details": json.loads(json.dumps(details, default=str)),  # listeners and the JSON column get plain data
+            "details": plain_copy(details, default=str),  # listeners and the JSON column get plain data
         }
         at = len(self._audit) if position is None else position
         self._audit.insert(at, row)
@@ -252,7 +252,7 @@ class Unit:
         made): the change that caused it stands, the incident waits for a retry (`events.on_retry`)."""
         incident_id = self.conn.execute(_INSERT_INCIDENT, {
             "instance_id": instance_id, "element_id": element_id, "error": error, "created_at": clock.now(),
-            "attempts": 1, "kind": kind, "details": json.loads(json.dumps(details, default=str)),
+            "attempts": 1, "kind": kind, "details": plain_copy(details, default=str),
         }).scalar_one()
         self.audit("incident.raised", business_key=business_key, instance_id=instance_id, incident_id=incident_id,
                    element_id=element_id, error=error, kind=kind)
