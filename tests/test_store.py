@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from uuid import UUID
 
-from sqlalchemy import bindparam, select
+import pytest
+from hypothesis import given, strategies as st
+from sqlalchemy import DateTime, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from engine import runtime
 from engine.catalog import collect, deploy
@@ -118,3 +121,23 @@ def test_the_task_role_migration_marks_the_roles_of_closed_tasks(db, fixtures, c
     with db.connection() as conn:
         flags = dict(conn.execute(select(roles.c.task_id, roles.c.task_open).where(roles.c.role != "service_manager")).all())
     assert flags == {task_id: False, second: True}
+
+
+@given(moment=st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30),
+                           timezones=st.sampled_from([timezone.utc, timezone(timedelta(hours=-5)),
+                                                      timezone(timedelta(hours=13, minutes=45))])))
+def test_times_are_written_for_sqlite_as_sqlalchemy_writes_them(moment):
+    """UTCDateTime's own SQLite bind processor (engine/store/models.py) writes what SQLAlchemy's
+    DATETIME would after converting to naive UTC, and reads back the same instant."""
+    dialect = sqlite.dialect()
+    column_type = models.UTCDateTime().dialect_impl(dialect)  # as SQLAlchemy asks for it
+    written = column_type.bind_processor(dialect)(moment)
+    standard = DateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert written == standard(moment.astimezone(timezone.utc).replace(tzinfo=None))
+    assert column_type.result_processor(dialect, None)(written) == moment
+
+
+def test_a_naive_time_is_refused_on_every_database():
+    for dialect in (sqlite.dialect(), postgresql.dialect()):
+        with pytest.raises(ValueError, match="naive datetime"):
+            models.UTCDateTime().dialect_impl(dialect).bind_processor(dialect)(datetime(2026, 12, 4, 9, 0))
