@@ -111,7 +111,7 @@ def sync_tasks(conn: Connection, loaded: Loaded, *, completed: dict[str, str] | 
         completed = completed or {}
         closing = []
         for task_id in gone:
-            task = loaded.workflow.get_task_from_id(_uuid(task_id)) if _exists(loaded.workflow, task_id) else None
+            task = find_task(loaded.workflow, task_id)
             done = task is not None and task.has_state(TaskState.COMPLETED)
             closing.append({"b_id": task_id, "state": "completed" if done else "cancelled", "completed_at": now,
                             "completed_by": completed.get(task_id) if done else None})
@@ -122,15 +122,16 @@ def sync_tasks(conn: Connection, loaded: Loaded, *, completed: dict[str, str] | 
     return created, gone
 
 
-def _uuid(task_id: str) -> UUID:
-    return UUID(task_id)
-
-
-def _exists(workflow, task_id: str) -> bool:
-    try:
-        return workflow.get_task_from_id(_uuid(task_id)) is not None
-    except Exception:  # SpiffWorkflow raises TaskNotFoundException for removed tasks
-        return False
+def find_task(workflow, task_id: str):
+    """The task of that id in the workflow or one of its sub-processes, or None if it went."""
+    key = UUID(task_id)
+    task = workflow.tasks.get(key)
+    if task is None:
+        for sub in workflow.subprocesses.values():
+            task = sub.tasks.get(key)
+            if task is not None:
+                break
+    return task
 
 
 TIMER_EVENTS = {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}

@@ -58,7 +58,7 @@ def reset(db: Database, instance_id: str, task_id: str, reason: str, actor: str,
         had_incident = instance.state == "incident"  # read now: saving updates the instance in place
         loaded = repository.load(conn, db.url, instance, use_cache=False)
         workflow = loaded.workflow
-        target = workflow.get_task_from_id(target_id) if projection._exists(workflow, str(target_id)) else None
+        target = projection.find_task(workflow, str(target_id))
         if target is None:
             raise NotFound(f"no task {task_id} in process instance {instance_id}")
         if not (target.task_spec.manual and target.has_state(TaskState.COMPLETED)):
