@@ -141,3 +141,27 @@ def test_a_naive_time_is_refused_on_every_database():
     for dialect in (sqlite.dialect(), postgresql.dialect()):
         with pytest.raises(ValueError, match="naive datetime"):
             models.UTCDateTime().dialect_impl(dialect).bind_processor(dialect)(datetime(2026, 12, 4, 9, 0))
+
+
+def test_a_task_state_change_carries_its_role_rows_and_drops_its_draft_whoever_makes_it(db, fixtures, clock):
+    """The trigger human_task_state_changed (migration 0015) keeps human_task_role.task_open equal to
+    the task being open and drops the task's draft when it closes, for any writer of the state."""
+    task_id = _seed(db, fixtures)
+    runtime.save_draft(db, task_id, {"rationale": "half-written"}, "tester")
+    roles, drafts = models.TaskRole.__table__, models.TaskDraft.__table__
+
+    def flags_and_draft():
+        with db.connection() as conn:
+            flags = set(conn.execute(select(roles.c.task_open).where(roles.c.task_id == task_id)).scalars())
+            return flags, conn.execute(select(drafts.c.task_id).where(drafts.c.task_id == task_id)).first() is not None
+
+    assert flags_and_draft() == ({True}, True)
+    with db.connection() as conn:
+        conn.execute(_HUMAN.update().where(_HUMAN.c.id == task_id).values(assignee="someone"))  # not the state
+    assert flags_and_draft() == ({True}, True)
+    with db.connection() as conn:
+        conn.execute(_HUMAN.update().where(_HUMAN.c.id == task_id).values(state="cancelled"))
+    assert flags_and_draft() == ({False}, False)
+    with db.connection() as conn:
+        conn.execute(_HUMAN.update().where(_HUMAN.c.id == task_id).values(state="open"))  # as repair reopens one
+    assert flags_and_draft() == ({True}, False)

@@ -59,15 +59,14 @@ def parse_instant(value, what: str) -> datetime:
 
 _HUMAN = models.HumanTask.__table__
 _ROLES = models.TaskRole.__table__
-_DRAFTS = models.TaskDraft.__table__
 _SUBSCRIPTIONS = models.MessageSubscription.__table__
 _OPEN_TASK_IDS = select(_HUMAN.c.id).where(_HUMAN.c.instance_id == bindparam("b_instance"), _HUMAN.c.state == "open")
 _INSERT_HUMAN = Prepared(_HUMAN.insert())
 _INSERT_ROLE = Prepared(_ROLES.insert())
+# Closing a task also closes its role rows and drops its draft: the database's trigger
+# human_task_state_changed does both (migration 0015).
 _CLOSE_HUMAN = Prepared(_HUMAN.update().where(_HUMAN.c.id == bindparam("b_id")).values(
     state=bindparam("state"), completed_at=bindparam("completed_at"), completed_by=bindparam("completed_by")))
-_CLOSE_ROLES = Prepared(_ROLES.update().where(_ROLES.c.task_id == bindparam("b_id")).values(task_open=bindparam("b_open")))
-_DELETE_DRAFT = Prepared(_DRAFTS.delete().where(_DRAFTS.c.task_id == bindparam("b_id")))
 _SUBSCRIBED = select(_SUBSCRIPTIONS.c.message_name).where(_SUBSCRIPTIONS.c.instance_id == bindparam("b_instance"))
 _INSERT_SUBSCRIPTION = _SUBSCRIPTIONS.insert()
 _DELETE_SUBSCRIPTIONS = _SUBSCRIPTIONS.delete().where(
@@ -116,8 +115,6 @@ def sync_tasks(conn: Connection, loaded: Loaded, *, completed: dict[str, str] | 
             closing.append({"b_id": task_id, "state": "completed" if done else "cancelled", "completed_at": now,
                             "completed_by": completed.get(task_id) if done else None})
         _CLOSE_HUMAN.execute(conn, closing)
-        _CLOSE_ROLES.execute(conn, [{"b_id": task_id, "b_open": False} for task_id in gone])
-        _DELETE_DRAFT.execute(conn, [{"b_id": task_id} for task_id in gone])
     loaded.open_tasks = (loaded.open_tasks - set(gone)) | {row["id"] for row in created}
     return created, gone
 

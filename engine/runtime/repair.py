@@ -22,7 +22,6 @@ from .unit import Outcome, Unit
 _INSTANCES = models.ProcessInstance.__table__
 _DEFINITIONS = models.ProcessDefinition.__table__
 _HUMAN = models.HumanTask.__table__
-_ROLES = models.TaskRole.__table__
 _INCIDENTS = models.Incident.__table__
 _AUDIT = models.AuditEvent.__table__
 
@@ -72,7 +71,6 @@ def reset(db: Database, instance_id: str, task_id: str, reason: str, actor: str,
             # The same task is open again: its task-list row comes back rather than a second one.
             conn.execute(_HUMAN.update().where(_HUMAN.c.id == row.id).values(
                 state="open", assignee=None, completed_at=None, completed_by=None, created_at=clock.now()))
-            conn.execute(_ROLES.update().where(_ROLES.c.task_id == row.id).values(task_open=True))
             open_ids.add(row.id)
         loaded.open_tasks = open_ids
         messages, timer_due = projection.waiting(loaded)

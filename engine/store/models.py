@@ -234,12 +234,16 @@ class TaskRole(Base):
 
     task_id: Mapped[str] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(100), primary_key=True)
-    # Kept equal to (human_task.state == "open") by the projection. A server default only, so
-    # inserts that name task_id and role (the prepared per-step ones included) get true.
+    # Kept equal to (human_task.state == "open") by the database: the trigger human_task_state_changed
+    # (migration 0015) sets it when the task's state changes. A server default only, so inserts that
+    # name task_id and role (the prepared per-step ones included) get true.
     task_open: Mapped[bool] = mapped_column(server_default=true())
 
 
 class TaskDraft(Base):
+    """A person's unfinished input; the database drops it when its task closes (trigger
+    human_task_state_changed, migration 0015)."""
+
     __tablename__ = "task_draft"
 
     task_id: Mapped[str] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True)
