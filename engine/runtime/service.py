@@ -36,10 +36,13 @@ _DRAFTS = models.TaskDraft.__table__
 _INCIDENTS = models.Incident.__table__
 _SUBSCRIPTIONS = models.MessageSubscription.__table__
 _SELECT_TASK = select(_HUMAN).where(_HUMAN.c.id == bindparam("b_id"))
-# The task with its instance, the instance row locked (PostgreSQL): one round trip per completion.
+# The task with its instance, the instance row locked (PostgreSQL): one round trip per completion,
+# of the columns a completion reads (its times would only be parsed to be dropped).
+_COMPLETING = ("id", "instance_id", "business_key", "process_key", "element_id", "name", "lane", "candidate_groups",
+               "form_ref", "properties", "state", "assignee")
 _SELECT_TASK_LOCKING_INSTANCE = PreparedSelect(
-    select(_HUMAN, _INSTANCES.c.definition_id, _INSTANCES.c.version.label("instance_version"),
-           _INSTANCES.c.state.label("instance_state"))
+    select(*[_HUMAN.c[name] for name in _COMPLETING], _INSTANCES.c.definition_id,
+           _INSTANCES.c.version.label("instance_version"), _INSTANCES.c.state.label("instance_state"))
     .join(_INSTANCES, _INSTANCES.c.id == _HUMAN.c.instance_id)
     .where(_HUMAN.c.id == bindparam("b_id"))
     .with_for_update(of=_INSTANCES)

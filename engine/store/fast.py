@@ -86,10 +86,13 @@ class Prepared:
         """Run with one parameter set, or many (executemany); returns the rows affected.
 
         The statement is compiled for the names of the first parameter set, in their order."""
-        one = type(params) is dict or isinstance(params, Mapping)
-        first = params if one else next(iter(params), None)
-        if first is None:
-            return 0
+        if type(params) is dict or (type(params) is not list and isinstance(params, Mapping)):
+            rows = [params]
+        else:
+            rows = params if type(params) is list else list(params)
+            if not rows:
+                return 0
+        first = rows[0]
         dialect = conn.dialect
         key = (dialect.name, tuple(first))
         plan = self._plans.get(key)
@@ -98,10 +101,10 @@ class Prepared:
                 plan = self._plans[key] = _compile(self.statement, dialect, tuple(sorted(first)))
         cursor = conn.connection.dbapi_connection.cursor()
         try:
-            if one:
-                cursor.execute(plan.sql, plan.convert(params))
+            if len(rows) == 1:  # sqlite3's executemany costs more than execute for a single row
+                cursor.execute(plan.sql, plan.convert(first))
             else:
-                cursor.executemany(plan.sql, [plan.convert(row) for row in params])
+                cursor.executemany(plan.sql, [plan.convert(row) for row in rows])
             return cursor.rowcount
         finally:
             cursor.close()
