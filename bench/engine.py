@@ -221,6 +221,18 @@ def parse_model(model: Model):
     return parser.get_spec(model.key), parser.get_subprocess_specs(model.key)
 
 
+def bare_step(model: Model, workflow: BpmnWorkflow) -> bool:
+    """Complete the workflow's next ready user task in memory; False when none is left."""
+    ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+    if not ready:
+        return False
+    task = ready[0]
+    task.set_data(**model.submission(task.task_spec.bpmn_id))
+    task.run()
+    workflow.do_engine_steps()
+    return True
+
+
 def bare_instance(model: Model, spec, subprocess_specs) -> float:
     """Mean ms per step of one in-memory instance."""
     workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=expressions.script_engine())
@@ -228,13 +240,8 @@ def bare_instance(model: Model, spec, subprocess_specs) -> float:
     steps, elapsed = 0, 0.0
     while True:
         began = time.perf_counter()
-        ready = workflow.get_tasks(state=TaskState.READY, manual=True)
-        if not ready:
+        if not bare_step(model, workflow):
             break
-        task = ready[0]
-        task.set_data(**model.submission(task.task_spec.bpmn_id))
-        task.run()
-        workflow.do_engine_steps()
         elapsed += time.perf_counter() - began
         steps += 1
     if not workflow.is_completed() or steps != model.user_tasks:
