@@ -100,8 +100,9 @@ def _registered(value):
 
 
 # Task data is nearly always plain JSON: json's C encoder writes it directly, asking the registry
-# only for the values it converts (datetimes, UUIDs, ...). That is the registry's answer whenever
-# no registered class is a JSON type itself (checked here), and a third of the cost.
+# only for the values it converts (datetimes, UUIDs, ...), at a third of the cost of converting
+# everything first. The answer is the registry's as long as no registered class is itself a JSON
+# type, which json would write without asking (checked here).
 _PLAIN_ENCODER = json.JSONEncoder(separators=(",", ":"), default=_registered)
 _TASK_TYPENAME = registry.typenames[Task]
 _FAST = not any(issubclass(cls, (dict, list, tuple, str, int, float)) for cls in registry.typenames)

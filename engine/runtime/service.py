@@ -17,8 +17,8 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from engine import clock, forms
-from engine.jsondata import plain_copy
 from engine.catalog import specs as catalog_specs
+from engine.jsondata import plain_copy
 from engine.store import models
 from engine.store.db import Database
 from engine.store.fast import PreparedSelect

@@ -38,7 +38,10 @@ class _Plan:
 def _converter(names: Sequence[str], processors: Sequence[Callable | None], positional: bool):
     # Built once per plan: the per-row work is then one itemgetter call and the processors that
     # exist (most columns have none), not a loop over every parameter.
-    pick = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],)) if names else (lambda row: ())
+    if len(names) > 1:
+        pick = itemgetter(*names)
+    else:  # itemgetter of one name returns the value itself, not a tuple
+        pick = (lambda row: (row[names[0]],)) if names else (lambda row: ())
     converting = [(index, processor) for index, processor in enumerate(processors) if processor is not None]
     if positional:
         if not converting:
