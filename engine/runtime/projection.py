@@ -8,6 +8,7 @@ from uuid import UUID
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
 from SpiffWorkflow.bpmn.specs.defaults import EventSubprocess, StartEvent
@@ -121,14 +122,10 @@ def sync_tasks(conn: Connection, loaded: Loaded, *, completed: dict[str, str] | 
 
 def find_task(workflow, task_id: str):
     """The task of that id in the workflow or one of its sub-processes, or None if it went."""
-    key = UUID(task_id)
-    task = workflow.tasks.get(key)
-    if task is None:
-        for sub in workflow.subprocesses.values():
-            task = sub.tasks.get(key)
-            if task is not None:
-                break
-    return task
+    try:
+        return workflow.get_task_from_id(UUID(task_id))
+    except TaskNotFoundException:
+        return None
 
 
 TIMER_EVENTS = {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
