@@ -55,10 +55,9 @@ def _converter(names: Sequence[str], processors: Sequence[Callable | None], posi
 
         return convert
     by_name = [(names[index], processor) for index, processor in converting]
-    ordered = list(names)
 
     def convert_named(row):
-        values = dict(zip(ordered, pick(row)))
+        values = dict(zip(names, pick(row)))
         for name, processor in by_name:
             values[name] = processor(values[name])
         return values
