@@ -234,10 +234,16 @@ def bare_step(model: Model, workflow: BpmnWorkflow) -> bool:
     return True
 
 
-def bare_instance(model: Model, spec, subprocess_specs) -> float:
-    """Mean ms per step of one in-memory instance."""
+def bare_workflow(spec, subprocess_specs) -> BpmnWorkflow:
+    """A new in-memory instance, run up to its first user task."""
     workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=expressions.script_engine())
     workflow.do_engine_steps()
+    return workflow
+
+
+def bare_instance(model: Model, spec, subprocess_specs) -> float:
+    """Mean ms per step of one in-memory instance."""
+    workflow = bare_workflow(spec, subprocess_specs)
     steps, elapsed = 0, 0.0
     while True:
         began = time.perf_counter()
@@ -321,15 +327,19 @@ def complete_next(db: store.Database, model: Model, instance_id: str, pending: l
     return True
 
 
+def start_instance(db: store.Database, model: Model, business_key: str) -> tuple[str, list]:
+    """Start an instance through the runtime: (its id, the `pending` list complete_next takes)."""
+    started = runtime.start(db, model.key, business_key, {}, ACTOR)
+    return started.instance_id, list(zip(started.created_tasks, started.created_elements))
+
+
 def persisted_instance(db: store.Database, model: Model, business_key: str, *, cold: bool = False) -> PersistedRun:
     """Start an instance and complete its user tasks through the runtime, timing each step.
 
     cold: empty the runtime's workflow cache before each step, so every step loads the workflow.
     """
     began = time.perf_counter()
-    started = runtime.start(db, model.key, business_key, {}, ACTOR)
-    instance_id = started.instance_id
-    pending = list(zip(started.created_tasks, started.created_elements))
+    instance_id, pending = start_instance(db, model, business_key)
     start_ms = (time.perf_counter() - began) * 1000
     steps, elapsed, in_sqlite = 0, 0.0, 0.0
     while True:
@@ -352,10 +362,9 @@ def persisted_instance(db: store.Database, model: Model, business_key: str, *, c
 
 def warm_up(db: store.Database, model: Model, steps: int = 3) -> None:
     """Fill the spec, form and SQL compilation caches with a few untimed steps."""
-    started = runtime.start(db, model.key, f"WARM-UP-{model.name}", {}, ACTOR)
-    pending = list(zip(started.created_tasks, started.created_elements))
+    instance_id, pending = start_instance(db, model, f"WARM-UP-{model.name}")
     for _ in range(steps):
-        if not complete_next(db, model, started.instance_id, pending):
+        if not complete_next(db, model, instance_id, pending):
             break
 
 
@@ -425,7 +434,6 @@ def bench_model(db: store.Database, model: Model, runs: int, cold_runs: int,
     flattering the ratio. `timed_db` (SQLite, see TimedSqlite) runs max(2, runs // 2) more warm
     instances to see how much of a step is spent inside SQLite."""
     spec, subprocess_specs = parse_model(model)
-    bare_instance(model, spec, subprocess_specs)  # warm-up
     warm_up(db, model)
     bare_runs = max(runs, 5)
     bare, warm = [], []
