@@ -89,7 +89,7 @@ def record(unit, events: list[runtime_events.Event]) -> None:
                 rows.append({**base, "process_key": event.context.get("process_key") or "", "element_id": end,
                              "name": "outcome", "field": None, "value": end})
     if rows:
-        _INSERT_FACTS.execute(unit.conn, rows)
+        _INSERT_FACTS.send(unit.conn, rows)
 
 
 def install() -> None:

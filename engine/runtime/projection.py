@@ -104,9 +104,9 @@ def sync_tasks(conn: Connection, loaded: Loaded, *, completed: dict[str, str] | 
         role_rows.extend({"task_id": task_id, "role": role} for role in roles_of_row(created[-1]))
     gone = [task_id for task_id in loaded.open_tasks if task_id not in ready]
     if created:
-        _INSERT_HUMAN.execute(conn, created)
+        _INSERT_HUMAN.send(conn, created)
     if role_rows:
-        _INSERT_ROLE.execute(conn, role_rows)
+        _INSERT_ROLE.send(conn, role_rows)
     if gone:
         completed = completed or {}
         closing = []
@@ -115,7 +115,7 @@ def sync_tasks(conn: Connection, loaded: Loaded, *, completed: dict[str, str] | 
             done = task is not None and task.has_state(TaskState.COMPLETED)
             closing.append({"b_id": task_id, "state": "completed" if done else "cancelled", "completed_at": now,
                             "completed_by": completed.get(task_id) if done else None})
-        _CLOSE_HUMAN.execute(conn, closing)
+        _CLOSE_HUMAN.send(conn, closing)
     loaded.open_tasks = (loaded.open_tasks - set(gone)) | {row["id"] for row in created}
     return created, gone
 

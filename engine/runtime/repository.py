@@ -185,14 +185,23 @@ def save(conn: Connection, loaded: Loaded, *, state: str, next_timer_due, ended_
     removed = [key for task, (_, key) in previous_prints.items() if task not in current and key not in unseen_keys]
     head = serializer.header(loaded.workflow)
     if loaded.new:
-        _INSERT_INSTANCE.execute(conn, {
+        # Before its task rows, which refer to it.
+        _INSERT_INSTANCE.send(conn, {
             "id": instance.id, "definition_id": instance.definition_id, "business_key": instance.business_key,
             "state": state, "version": loaded.version, "header": head, "next_timer_due": next_timer_due,
             "ended_at": ended_at, **loaded.new_columns,
         })
+    if removed:
+        _DELETE_TASK.send(conn, [{"b_instance": instance.id, "b_id": key} for key in removed])
+    if inserts:
+        _INSERT_TASK.send(conn, inserts)
+    if updates:
+        _UPDATE_TASK.send(conn, updates)
+    if loaded.new:
         new_version = loaded.version
         loaded.new = False
     else:
+        # Last: the version check is the one answer a save waits for (see fast.pipelined).
         new_version = loaded.version + 1
         values = {"b_id": instance.id, "b_version": loaded.version, "version": new_version, "header": head}
         if state != instance.state:
@@ -203,12 +212,6 @@ def save(conn: Connection, loaded: Loaded, *, state: str, next_timer_due, ended_
         if changed != 1:
             actual = conn.execute(_SELECT_VERSION, {"b_id": instance.id}).scalar()
             raise StaleVersion(instance.id, loaded.version, actual if actual is not None else -1)
-    if removed:
-        _DELETE_TASK.execute(conn, [{"b_instance": instance.id, "b_id": key} for key in removed])
-    if inserts:
-        _INSERT_TASK.execute(conn, inserts)
-    if updates:
-        _UPDATE_TASK.execute(conn, updates)
     instance.version, instance.state, instance.header = new_version, state, head
     loaded.version = new_version
     loaded.timer_due = next_timer_due

@@ -10,6 +10,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import fast
+
 DEFAULT_SQLITE_PATH = Path("var") / "stepwise.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
 WAL_AUTOCHECKPOINT_PAGES = 10_000  # about 40 MB of write-ahead log
@@ -69,6 +71,8 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
+        else:
+            event.listen(self.engine, "after_cursor_execute", fast.wait_in_pipeline)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._readers = sessionmaker(self.engine.execution_options(stepwise_read_only=True), expire_on_commit=False)
 

@@ -12,14 +12,22 @@ instance): rows come back as named tuples with the column types' result processo
 
 Only statements with scalar parameters belong here; anything with an expanding IN list, and
 reads off the per-step path, go through SQLAlchemy as usual.
+
+`pipelined` sends the statements run inside it to PostgreSQL without waiting for each answer
+(psycopg's pipeline mode): the writes every step makes then cost two round trips to the server
+instead of one each, which counts most where the database is across a network. `Prepared.send` is
+a statement whose answer nobody needs; `Prepared.execute` returns the rows affected, so inside a
+pipeline it waits for the answers so far.
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import threading
 from collections import namedtuple
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
@@ -78,6 +86,50 @@ def _compile(statement, dialect, keys: tuple[str, ...] | None = None) -> _Plan:
     return _Plan(compiled.string, _converter(names, processors, positional))
 
 
+_PIPELINE = "stepwise_pipeline"  # key in the DBAPI connection's info: the open psycopg Pipeline
+
+
+@functools.cache
+def _libpq_pipelines() -> bool:
+    import psycopg
+
+    return psycopg.Pipeline.is_supported()  # libpq 14 or newer
+
+
+def _pipelines_supported(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg" and _libpq_pipelines()
+
+
+@contextlib.contextmanager
+def pipelined(conn: Connection) -> Iterator[None]:
+    """PostgreSQL: send the statements run inside without waiting for each answer; all answers
+    are read, and the first error raised, by the end of the block (or earlier, where a result is
+    read). Elsewhere, and inside another `pipelined`, it changes nothing.
+
+    Only for statements whose errors the caller does not catch to carry on: an error arrives at
+    the next point that waits, which may be a later statement or the block's end."""
+    info = conn.info
+    if info.get(_PIPELINE) is not None or not _pipelines_supported(conn):
+        yield
+        return
+    with conn.connection.dbapi_connection.pipeline() as pipeline:
+        info[_PIPELINE] = pipeline
+        try:
+            yield
+        finally:
+            info.pop(_PIPELINE, None)
+
+
+def wait_in_pipeline(conn: Connection, _cursor, _statement, _parameters, _context, _executemany) -> None:
+    """SQLAlchemy looks at a statement's result right after running it (whether it has rows, what
+    they are): inside `pipelined`, the answer must be in first. An `after_cursor_execute` listener
+    on PostgreSQL engines (engine.store.db), so a SQLAlchemy statement inside a pipeline behaves
+    as outside one."""
+    pipeline = conn.info.get(_PIPELINE)
+    if pipeline is not None:
+        pipeline.sync()
+
+
 class Prepared:
     def __init__(self, statement: UpdateBase):
         self.statement = statement
@@ -87,7 +139,16 @@ class Prepared:
     def execute(self, conn: Connection, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> int:
         """Run with one parameter set, or many (executemany); returns the rows affected.
 
-        The statement is compiled for the names of the first parameter set, in their order."""
+        The statement is compiled for the names of the first parameter set, in their order.
+        Inside `pipelined` this waits for the server's answers so far: use `send` when the count
+        does not matter."""
+        return self._run(conn, params, counted=True)
+
+    def send(self, conn: Connection, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> None:
+        """Run like `execute`, without the count: inside `pipelined` it does not wait for the server."""
+        self._run(conn, params, counted=False)
+
+    def _run(self, conn: Connection, params, *, counted: bool) -> int:
         if type(params) is dict or (type(params) is not list and isinstance(params, Mapping)):
             rows = [params]
         else:
@@ -107,6 +168,8 @@ class Prepared:
                 cursor.execute(plan.sql, plan.convert(first))
             else:
                 cursor.executemany(plan.sql, [plan.convert(row) for row in rows])
+            if counted and (pipeline := conn.info.get(_PIPELINE)) is not None:
+                pipeline.sync()  # psycopg knows the count only once the answer is in
             return cursor.rowcount
         finally:
             cursor.close()
