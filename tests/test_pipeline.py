@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, select
 from engine import runtime
 from engine.catalog import collect, deploy
 from engine.store import fast, models
-from engine.store.fast import Prepared, pipelined
+from engine.store.fast import Prepared, PreparedSelect, pipelined
 
 _HUMAN = models.HumanTask.__table__
 _ROLES = models.TaskRole.__table__
@@ -74,6 +74,23 @@ def test_sqlalchemy_statements_inside_a_pipeline_see_the_statements_sent_before_
             assert changed.rowcount == 1
             _RENAME.send(conn, {"b_id": task_id, "name": "sent last"})
     assert _name(db, task_id) == "sent last"
+
+
+def test_queries_sent_together_each_get_their_own_rows(db, fixtures, clock):
+    task_id = _seed(db, fixtures)
+    names = PreparedSelect(select(_HUMAN.c.name, _HUMAN.c.candidate_groups).where(_HUMAN.c.id == bindparam("b_id")))
+    roles = PreparedSelect(select(_ROLES.c.role).where(_ROLES.c.task_id == bindparam("b_task")))
+    with db.connection() as conn:
+        expected_roles = set(conn.execute(select(_ROLES.c.role).where(_ROLES.c.task_id == task_id)).scalars())
+        with pipelined(conn):
+            _RENAME.send(conn, {"b_id": task_id, "name": "before the reads"})
+            first, missing, role_rows = (names.send(conn, {"b_id": task_id}), names.send(conn, {"b_id": "nope"}),
+                                         roles.send(conn, {"b_task": task_id}))
+            # Read in another order than sent: each answer is its own query's.
+            assert {row.role for row in role_rows.all()} == expected_roles
+            assert missing.all() == []
+            [row] = first.all()
+    assert row.name == "before the reads" and isinstance(row.candidate_groups, list)
 
 
 def test_an_error_in_a_pipeline_rolls_its_whole_transaction_back(db, fixtures, clock):

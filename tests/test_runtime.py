@@ -102,7 +102,7 @@ def test_script_results_are_kept_in_the_instance_data(deployed, clock):
     fresh_process()
     with db.transaction() as session:
         instance = session.get(models.ProcessInstance, started.instance_id)
-        workflow = repository.load(session, db.url, instance).workflow
+        workflow = repository.load(session.connection(), db.url, instance).workflow
     join_data = [t.data for t in workflow.get_tasks() if t.task_spec.bpmn_id == "note_approval"][0]
     assert join_data["approved_on"] == "2026-11-23" and join_data["steps"] == 3
 
@@ -171,7 +171,7 @@ def test_two_concurrent_completions_one_wins_nothing_lost(deployed):
     done = only(runtime.tasks(db, business_key="CASE-6", state="completed"))
     assert done.completed_by == winners[0]
     with db.transaction() as session:
-        workflow = repository.load(session, db.url, session.get(models.ProcessInstance, task.instance_id)).workflow
+        workflow = repository.load(session.connection(), db.url, session.get(models.ProcessInstance, task.instance_id)).workflow
     recorded = [t.data["rationale"] for t in workflow.get_tasks() if t.task_spec.bpmn_id == "record_decision"]
     assert recorded == [f"by {winners[0]}"]
     assert only(open_tasks(db, business_key="CASE-6")).element_id == "approve"

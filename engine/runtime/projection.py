@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from uuid import UUID
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam
 from sqlalchemy.engine import Connection
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import TaskNotFoundException
@@ -61,14 +61,12 @@ def parse_instant(value, what: str) -> datetime:
 _HUMAN = models.HumanTask.__table__
 _ROLES = models.TaskRole.__table__
 _SUBSCRIPTIONS = models.MessageSubscription.__table__
-_OPEN_TASK_IDS = select(_HUMAN.c.id).where(_HUMAN.c.instance_id == bindparam("b_instance"), _HUMAN.c.state == "open")
 _INSERT_HUMAN = Prepared(_HUMAN.insert())
 _INSERT_ROLE = Prepared(_ROLES.insert())
 # Closing a task also closes its role rows and drops its draft: the database's trigger
 # human_task_state_changed does both (migration 0015).
 _CLOSE_HUMAN = Prepared(_HUMAN.update().where(_HUMAN.c.id == bindparam("b_id")).values(
     state=bindparam("state"), completed_at=bindparam("completed_at"), completed_by=bindparam("completed_by")))
-_SUBSCRIBED = select(_SUBSCRIPTIONS.c.message_name).where(_SUBSCRIPTIONS.c.instance_id == bindparam("b_instance"))
 _INSERT_SUBSCRIPTION = _SUBSCRIPTIONS.insert()
 _DELETE_SUBSCRIPTIONS = _SUBSCRIPTIONS.delete().where(
     _SUBSCRIPTIONS.c.instance_id == bindparam("b_instance"),
@@ -82,8 +80,6 @@ def sync_tasks(conn: Connection, loaded: Loaded, *, completed: dict[str, str] | 
     Returns (created rows, closed task ids).
     """
     instance = loaded.instance
-    if loaded.open_tasks is None:
-        loaded.open_tasks = set(conn.execute(_OPEN_TASK_IDS, {"b_instance": instance.id}).scalars())
     ready = _open_user_tasks(loaded.workflow)
     now = clock.now()
     created, role_rows = [], []
@@ -171,8 +167,6 @@ def waiting(loaded: Loaded) -> tuple[set[str], datetime | None]:
 
 def sync_subscriptions(conn: Connection, loaded: Loaded, messages: set[str]) -> None:
     instance = loaded.instance
-    if loaded.subscriptions is None:
-        loaded.subscriptions = set(conn.execute(_SUBSCRIBED, {"b_instance": instance.id}).scalars())
     added = messages - loaded.subscriptions
     removed = loaded.subscriptions - messages
     if removed:

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, literal_column, select
 from sqlalchemy.engine import Connection
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
@@ -21,7 +21,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine import expressions, serializer
 from engine.catalog import load_spec
 from engine.store import models
-from engine.store.fast import Prepared
+from engine.store.fast import Prepared, PreparedSelect, pipelined
 
 from .errors import StaleVersion
 
@@ -29,8 +29,17 @@ _TASKS = models.WorkflowTask.__table__
 _INSTANCES = models.ProcessInstance.__table__
 # Built once: the per-step statements then skip SQLAlchemy's statement construction and
 # cache-key work, which costs more than the SQL itself.
-_SELECT_TASKS = select(_TASKS.c.id, _TASKS.c.workflow_id, _TASKS.c.body).where(_TASKS.c.instance_id == bindparam("b_instance"))
-_SELECT_HEADER = select(_INSTANCES.c.header).where(_INSTANCES.c.id == bindparam("b_id"))
+_HUMAN = models.HumanTask.__table__
+_SUBSCRIPTIONS = models.MessageSubscription.__table__
+# What loading an instance reads, sent together (one round trip on PostgreSQL, see fast.pipelined):
+# its header, its task rows, and the projection rows a save compares against.
+_SELECT_HEADER = PreparedSelect(select(_INSTANCES.c.header).where(_INSTANCES.c.id == bindparam("b_id")))
+_SELECT_TASKS = PreparedSelect(select(_TASKS.c.id, _TASKS.c.workflow_id, _TASKS.c.body)
+                               .where(_TASKS.c.instance_id == bindparam("b_instance")))
+_SELECT_OPEN_TASK_IDS = PreparedSelect(select(_HUMAN.c.id).where(_HUMAN.c.instance_id == bindparam("b_instance"),
+                                                                 _HUMAN.c.state == literal_column("'open'")))
+_SELECT_SUBSCRIBED = PreparedSelect(select(_SUBSCRIPTIONS.c.message_name)
+                                    .where(_SUBSCRIPTIONS.c.instance_id == bindparam("b_instance")))
 _INSERT_TASK = Prepared(_TASKS.insert())
 _UPDATE_TASK = Prepared(_TASKS.update().where(_TASKS.c.instance_id == bindparam("b_instance"), _TASKS.c.id == bindparam("b_id")).values(
     body=bindparam("body")))
@@ -75,8 +84,8 @@ class Loaded:
     workflow: BpmnWorkflow
     version: int
     fingerprints: dict = field(default_factory=dict)  # see fingerprints()
-    open_tasks: set[str] | None = None
-    subscriptions: set[str] | None = None
+    open_tasks: set[str] | None = None  # ids of its open human_task rows, as stored
+    subscriptions: set[str] | None = None  # names of its message_subscription rows, as stored
     new: bool = False
     # The next_timer_due this version stored, when known (UNKNOWN after a load from the database).
     timer_due: object = None
@@ -143,12 +152,24 @@ def load(conn: Connection, db_key: str, instance: InstanceRef, *, use_cache: boo
             cached.instance = instance
             return cached
     spec, subprocess_specs = load_spec(conn, instance.definition_id)
-    if instance.header is None:
-        instance.header = conn.execute(_SELECT_HEADER, {"b_id": instance.id}).scalar_one()
-    rows = conn.execute(_SELECT_TASKS, {"b_instance": instance.id}).all()
-    workflow = serializer.restore(instance.header, [tuple(r) for r in rows], spec, subprocess_specs)
+    by_instance = {"b_instance": instance.id}
+    with pipelined(conn):
+        header = _SELECT_HEADER.send(conn, {"b_id": instance.id}) if instance.header is None else None
+        rows = _SELECT_TASKS.send(conn, by_instance)
+        open_tasks = _SELECT_OPEN_TASK_IDS.send(conn, by_instance)
+        subscriptions = _SELECT_SUBSCRIBED.send(conn, by_instance)
+        if header is not None:
+            found = header.all()
+            if not found:
+                raise LookupError(f"no process instance {instance.id}")
+            instance.header = found[0].header
+        rows = rows.all()
+        open_tasks = {row.id for row in open_tasks.all()}
+        subscriptions = {row.message_name for row in subscriptions.all()}
+    workflow = serializer.restore(instance.header, rows, spec, subprocess_specs)
     workflow.script_engine = _SCRIPT_ENGINE
-    loaded = Loaded(instance, workflow, instance.version, timer_due=UNKNOWN)
+    loaded = Loaded(instance, workflow, instance.version, open_tasks=open_tasks, subscriptions=subscriptions,
+                    timer_due=UNKNOWN)
     loaded.fingerprints = fingerprints(workflow)
     return loaded
 

@@ -7,8 +7,9 @@ statement is compiled once per dialect and parameter set, its values converted w
 column types' own bind processors (JSON, UTCDateTime), and run on the DBAPI cursor of the
 same connection, so it stays inside the caller's transaction.
 
-`PreparedSelect` does the same for the one or two reads of every step (the task and its
-instance): rows come back as named tuples with the column types' result processors applied.
+`PreparedSelect` does the same for the reads of a step (the task and its instance; on a cache miss,
+the workflow's rows): rows come back as named tuples with the column types' result processors
+applied.
 
 Only statements with scalar parameters belong here; anything with an expanding IN list, and
 reads off the per-step path, go through SQLAlchemy as usual.
@@ -198,7 +199,9 @@ class PreparedSelect:
 
         return _compile(self.statement, dialect), make_row
 
-    def all(self, conn: Connection, params: Mapping[str, Any]) -> list:
+    def send(self, conn: Connection, params: Mapping[str, Any]) -> "Pending":
+        """Run the query; its rows are read when asked for. Inside `pipelined`, queries sent one
+        after another then cost one round trip together."""
         dialect = conn.dialect
         entry = self._plans.get(dialect.name)
         if entry is None:
@@ -208,11 +211,28 @@ class PreparedSelect:
         cursor = conn.connection.dbapi_connection.cursor()
         try:
             cursor.execute(plan.sql, plan.convert(params))
-            fetched = cursor.fetchall()
-        finally:
+        except BaseException:
             cursor.close()
-        return [make_row(values) for values in fetched]
+            raise
+        return Pending(cursor, make_row)
+
+    def all(self, conn: Connection, params: Mapping[str, Any]) -> list:
+        return self.send(conn, params).all()
 
     def first(self, conn: Connection, params: Mapping[str, Any]):
         rows = self.all(conn, params)
         return rows[0] if rows else None
+
+
+class Pending:
+    """The rows of a query sent by `PreparedSelect.send`, read once."""
+
+    def __init__(self, cursor, make_row: Callable):
+        self._cursor, self._make_row = cursor, make_row
+
+    def all(self) -> list:
+        try:
+            fetched = self._cursor.fetchall()
+        finally:
+            self._cursor.close()
+        return [self._make_row(values) for values in fetched]

@@ -136,6 +136,6 @@ def flow_coverage(db: Database, process_key: str, bpmn_file: str | Path) -> Cove
     with db.transaction() as session:
         instances = session.scalars(select(models.ProcessInstance)).all()
         for instance in instances:
-            workflow = repository.load(session, db.url, instance, use_cache=False).workflow
+            workflow = repository.load(session.connection(), db.url, instance, use_cache=False).workflow
             taken.update(by_pair[p] for p in taken_pairs(workflow, nodes, process_key) if p in by_pair)
     return Coverage(flows, taken)

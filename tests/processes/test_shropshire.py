@@ -486,7 +486,7 @@ def test_the_route_table(deployed, clock):
         repository.cache.clear()
         with deployed.reader() as session:
             instance = session.scalar(select(models.ProcessInstance).where(models.ProcessInstance.business_key == key))
-            workflow = repository.load(session, deployed.url, instance, use_cache=False).workflow
+            workflow = repository.load(session.connection(), deployed.url, instance, use_cache=False).workflow
         [tm] = [t for t in workflow.get_tasks() if t.task_spec.bpmn_id == "tm_agree_step_down" and t.has_state(TaskState.READY)]
         assert tm.data["route"] == route
 

@@ -43,7 +43,7 @@ def instance(db, key) -> models.ProcessInstance:
 def variables(db, key) -> dict:
     with db.reader() as session:
         row = session.scalar(select(models.ProcessInstance).where(models.ProcessInstance.business_key == key))
-        workflow = repository.load(session, db.url, row, use_cache=False).workflow
+        workflow = repository.load(session.connection(), db.url, row, use_cache=False).workflow
         waiting = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
         return dict(waiting[0].data) if waiting else dict(workflow.data)  # the case's data as it stands
 
