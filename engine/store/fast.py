@@ -101,18 +101,24 @@ def _pipelines_supported(conn: Connection) -> bool:
     return conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg" and _libpq_pipelines()
 
 
-@contextlib.contextmanager
-def pipelined(conn: Connection) -> Iterator[None]:
+_NOTHING = contextlib.nullcontext()
+
+
+def pipelined(conn: Connection) -> contextlib.AbstractContextManager:
     """PostgreSQL: send the statements run inside without waiting for each answer; all answers
     are read, and the first error raised, by the end of the block (or earlier, where a result is
     read). Elsewhere, and inside another `pipelined`, it changes nothing.
 
     Only for statements whose errors the caller does not catch to carry on: an error arrives at
     the next point that waits, which may be a later statement or the block's end."""
+    if not _pipelines_supported(conn) or conn.info.get(_PIPELINE) is not None:
+        return _NOTHING  # SQLite runs this on every step: no generator, no connection lookups
+    return _pipeline(conn)
+
+
+@contextlib.contextmanager
+def _pipeline(conn: Connection) -> Iterator[None]:
     info = conn.info
-    if info.get(_PIPELINE) is not None or not _pipelines_supported(conn):
-        yield
-        return
     with conn.connection.dbapi_connection.pipeline() as pipeline:
         info[_PIPELINE] = pipeline
         try:
@@ -169,7 +175,7 @@ class Prepared:
                 cursor.execute(plan.sql, plan.convert(first))
             else:
                 cursor.executemany(plan.sql, [plan.convert(row) for row in rows])
-            if counted and (pipeline := conn.info.get(_PIPELINE)) is not None:
+            if counted and dialect.name == "postgresql" and (pipeline := conn.info.get(_PIPELINE)) is not None:
                 pipeline.sync()  # psycopg knows the count only once the answer is in
             return cursor.rowcount
         finally:
