@@ -27,10 +27,10 @@ from .errors import StaleVersion
 
 _TASKS = models.WorkflowTask.__table__
 _INSTANCES = models.ProcessInstance.__table__
-# Built once: the per-step statements then skip SQLAlchemy's statement construction and
-# cache-key work, which costs more than the SQL itself.
 _HUMAN = models.HumanTask.__table__
 _SUBSCRIPTIONS = models.MessageSubscription.__table__
+# Built once: the per-step statements then skip SQLAlchemy's statement construction and
+# cache-key work, which costs more than the SQL itself.
 # What loading an instance reads, sent together (one round trip on PostgreSQL, see fast.pipelined):
 # its header, its task rows, and the projection rows a save compares against.
 _SELECT_HEADER = PreparedSelect(select(_INSTANCES.c.header).where(_INSTANCES.c.id == bindparam("b_id")))
@@ -153,19 +153,19 @@ def load(conn: Connection, db_key: str, instance: InstanceRef, *, use_cache: boo
             return cached
     spec, subprocess_specs = load_spec(conn, instance.definition_id)
     by_instance = {"b_instance": instance.id}
-    with pipelined(conn):
+    with pipelined(conn):  # the answers are read after the block: all of them come in its one round trip
         header = _SELECT_HEADER.send(conn, {"b_id": instance.id}) if instance.header is None else None
         rows = _SELECT_TASKS.send(conn, by_instance)
         open_tasks = _SELECT_OPEN_TASK_IDS.send(conn, by_instance)
         subscriptions = _SELECT_SUBSCRIBED.send(conn, by_instance)
-        if header is not None:
-            found = header.all()
-            if not found:
-                raise LookupError(f"no process instance {instance.id}")
-            instance.header = found[0].header
-        rows = rows.all()
-        open_tasks = {row.id for row in open_tasks.all()}
-        subscriptions = {row.message_name for row in subscriptions.all()}
+    if header is not None:
+        found = header.all()
+        if not found:
+            raise LookupError(f"no process instance {instance.id}")
+        instance.header = found[0].header
+    rows = rows.all()
+    open_tasks = {row.id for row in open_tasks.all()}
+    subscriptions = {row.message_name for row in subscriptions.all()}
     workflow = serializer.restore(instance.header, rows, spec, subprocess_specs)
     workflow.script_engine = _SCRIPT_ENGINE
     loaded = Loaded(instance, workflow, instance.version, open_tasks=open_tasks, subscriptions=subscriptions,
