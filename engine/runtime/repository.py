@@ -83,9 +83,9 @@ class Loaded:
     instance: InstanceRef
     workflow: BpmnWorkflow
     version: int
+    open_tasks: set[str]  # ids of its open human_task rows, as stored
+    subscriptions: set[str]  # names of its message_subscription rows, as stored
     fingerprints: dict = field(default_factory=dict)  # see fingerprints()
-    open_tasks: set[str] | None = None  # ids of its open human_task rows, as stored
-    subscriptions: set[str] | None = None  # names of its message_subscription rows, as stored
     new: bool = False
     # The next_timer_due this version stored, when known (UNKNOWN after a load from the database).
     timer_due: object = None
