@@ -14,8 +14,8 @@ from typing import Any, Callable
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
-class _NotPlain(Exception):
-    pass
+class NotPlain(Exception):
+    """A value that json does not write as it is (a callable, a set, a datetime, ...)."""
 
 
 def _copy(value):
@@ -26,17 +26,17 @@ def _copy(value):
         copied = {}
         for key, item in value.items():
             if type(key) is not str:
-                raise _NotPlain
+                raise NotPlain
             copied[key] = _copy(item)
         return copied
     if kind is list:
         return [_copy(item) for item in value]
-    raise _NotPlain
+    raise NotPlain
 
 
 def plain_copy(value: Any, *, default: Callable[[Any], Any] | None = None) -> Any:
     """What `json.loads(json.dumps(value, default=default))` returns (and raises)."""
     try:
         return _copy(value)
-    except (_NotPlain, RecursionError):  # a circular value: json says so in its own words
+    except (NotPlain, RecursionError):  # a circular value: json says so in its own words
         return json.loads(json.dumps(value, default=default))

@@ -20,6 +20,8 @@ from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
 from SpiffWorkflow.task import Task
 
+from engine.jsondata import NotPlain
+
 
 def _task_fields(task: Task, internal_data, data) -> dict[str, Any]:
     return {
@@ -89,14 +91,10 @@ def spec_from_dict(dct: dict[str, Any]) -> tuple[BpmnProcessSpec, dict[str, Bpmn
     )
 
 
-class _NotPlain(Exception):
-    """A value that neither json nor the registry writes as it is (a callable, a set, ...)."""
-
-
 def _registered(value):
     if value.__class__ in registry.typenames:
         return registry.convert(value)
-    raise _NotPlain
+    raise NotPlain
 
 
 # Task data is nearly always plain JSON: json's C encoder writes it directly, asking the registry
@@ -115,7 +113,7 @@ def task_body(task: Task) -> str:
         fields["typename"] = _TASK_TYPENAME
         try:
             return _PLAIN_ENCODER.encode(fields)
-        except _NotPlain:
+        except NotPlain:
             pass  # the registry cleans what json cannot write (it drops callables, for one)
     return json.dumps(registry.convert(task), separators=(",", ":"))
 
